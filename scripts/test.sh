@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Quick start, command 2 (and what CI runs): install everything the test suite needs,
+# check the architecture contracts and lint, then run the whole suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/io -x`.
+set -euo pipefail
+source "$(dirname "$0")/_env.sh"
+
+ensure_venv dev
+# torch (CPU) runs the processors' array-API parity tests; 2.13.0 is the build pip finds
+# on this project's machines. SEISPROC_TEST_TORCH=0 leaves it out (those tests then skip).
+if [ "${SEISPROC_TEST_TORCH:-1}" != 0 ] && ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "torch==2.13.0"
+fi
+
+cd "$seisproc_root"
+echo "== import contracts"
+"$VENV/bin/lint-imports"
+echo "== ruff"
+"$VENV/bin/ruff" check src tests benchmarks
+echo "== pytest"
+export SEISPROC_HOME="${SEISPROC_HOME:-$(mktemp -d -t seisproc-test-home.XXXXXX)}"
+exec "$VENV/bin/python" -m pytest "$@"

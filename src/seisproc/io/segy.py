@@ -1,0 +1,272 @@
+"""Reading SEG-Y files: headers through segyio, trace records in bulk through numpy.
+
+segyio is the authority on the format: it opens the file, decodes the textual and binary
+headers and finds the sample count and interval. Bulk trace access then goes through a
+read-only numpy memory map of the trace records (240-byte header + samples), which reads
+a whole gather, sorted or scattered, in one vectorised step and hands back the raw headers
+too, so writers can copy them byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import segyio
+
+from seisproc.errors import SegyFormatError
+from seisproc.io.headers import TRACE_HEADER_BYTES, HeaderField, header_field, read_column
+from seisproc.io.samples import SampleFormat, decode, sample_format
+
+__all__ = [
+    "SegyFile",
+    "SegyLayout",
+    "open_segy",
+    "detect_endian",
+    "contiguous_runs",
+    "TEXT_HEADER_BYTES",
+]
+
+TEXT_HEADER_BYTES = 3200
+BINARY_HEADER_BYTES = 400
+_FORMAT_BYTE = 3225 - 1
+_EXT_HEADERS_BYTE = 3505 - 1
+_SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
+_HEADER_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class SegyLayout:
+    """Where things are in a SEG-Y file with fixed-length traces."""
+
+    endian: str
+    """``"big"`` (the standard) or ``"little"``."""
+    format: SampleFormat
+    n_samples: int
+    sample_interval_ms: float
+    data_offset: int
+    """Byte where the first trace header starts (3600 + 3200 per extended textual header)."""
+    n_traces: int
+
+    @property
+    def trace_bytes(self) -> int:
+        return TRACE_HEADER_BYTES + self.n_samples * self.format.itemsize
+
+    def record_dtype(self) -> np.dtype:
+        return np.dtype(
+            [("header", np.uint8, (TRACE_HEADER_BYTES,)),
+             ("samples", self.format.dtype(self.endian), (self.n_samples,))]
+        )
+
+
+def detect_endian(path: Path, head: bytes) -> str:
+    """Byte order from the binary header's sample-format code, readable only one way."""
+    if len(head) < TEXT_HEADER_BYTES + BINARY_HEADER_BYTES:
+        raise SegyFormatError(
+            f"{path}: not a SEG-Y file: {len(head)} bytes, shorter than the 3600-byte "
+            "textual and binary file headers"
+        )
+    for endian, char in (("big", ">"), ("little", "<")):
+        (code,) = struct.unpack_from(char + "h", head, _FORMAT_BYTE)
+        if code in _SUPPORTED_CODES:
+            return endian
+    (code,) = struct.unpack_from(">h", head, _FORMAT_BYTE)
+    raise SegyFormatError(
+        f"{path}: not a SEG-Y file, or an unsupported sample format: the binary header's "
+        f"format code (bytes 3225-3226) reads {code}; expected one of {_SUPPORTED_CODES}"
+    )
+
+
+class SegyFile:
+    """An open SEG-Y file; use :func:`open_segy`.
+
+    >>> with open_segy("shots.sgy") as segy:            # doctest: +SKIP
+    ...     segy.layout.n_traces, segy.layout.sample_interval_ms
+    (192000, 2.0)
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._head = _read_head(self.path)
+        endian = detect_endian(self.path, self._head)
+        self.layout = _layout_from_segyio(self.path, endian, self._head)
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    # --- file headers -------------------------------------------------------------
+    @property
+    def file_header_bytes(self) -> bytes:
+        """Textual, binary and extended textual headers: everything before trace 0."""
+        return self._head[: self.layout.data_offset]
+
+    @property
+    def text_header_bytes(self) -> bytes:
+        return self._head[:TEXT_HEADER_BYTES]
+
+    def text_header(self) -> str:
+        """The 3200-byte textual header as 40 lines of text (EBCDIC or ASCII)."""
+        from seisproc.io.textheader import decode_text_header
+
+        return decode_text_header(self.text_header_bytes)
+
+    def binary_header(self) -> dict[str, int]:
+        with self._segyio() as f:
+            return {str(k): int(v) for k, v in f.bin.items()}
+
+    # --- traces -------------------------------------------------------------------
+    def trace_header(self, position: int) -> dict[str, int]:
+        """Every trace-header field of one trace, by segyio name."""
+        self._check_positions(np.asarray([position]))
+        with self._segyio() as f:
+            return {str(k): int(v) for k, v in f.header[int(position)].items()}
+
+    def header_values(self, key: str | int | HeaderField) -> np.ndarray:
+        """One header word for every trace, int64, in one vectorised pass.
+
+        The file is mapped a chunk at a time so resident memory stays bounded on a
+        many-gigabyte survey.
+        """
+        field = key if isinstance(key, HeaderField) else header_field(key)
+        lay = self.layout
+        column = np.dtype({
+            "names": ["v"], "formats": [field.dtype(lay.endian)],
+            "offsets": [field.byte - 1], "itemsize": lay.trace_bytes,
+        })
+        out = np.empty(lay.n_traces, dtype=np.int64)
+        for first in range(0, lay.n_traces, _HEADER_CHUNK):
+            count = min(_HEADER_CHUNK, lay.n_traces - first)
+            view = np.memmap(self.path, dtype=column, mode="r", shape=(count,),
+                             offset=lay.data_offset + first * lay.trace_bytes)
+            out[first : first + count] = view["v"]
+            del view
+        return out
+
+    def read(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Samples as float32 ``(n, n_samples)`` and raw headers ``(n, 240)`` uint8.
+
+        Consecutive traces are read with one system call per run, so a gather of a file
+        sorted by its key costs one read.
+        """
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        self._check_positions(positions)
+        records = np.empty(len(positions), dtype=self.layout.record_dtype())
+        buffer = memoryview(records.view(np.uint8).reshape(-1))
+        size = self.layout.trace_bytes
+        for start, stop in contiguous_runs(positions):
+            offset = self.layout.data_offset + int(positions[start]) * size
+            got = os.preadv(self._fd, [buffer[start * size : stop * size]], offset)
+            if got != (stop - start) * size:
+                raise SegyFormatError(f"{self.path}: short read at trace {positions[start]}: "
+                                      "the file changed or was truncated while open")
+        return decode(records["samples"], self.layout.format), records["header"]
+
+    def read_samples(self, positions: np.ndarray) -> np.ndarray:
+        return self.read(positions)[0]
+
+    def offsets_m(self, headers: np.ndarray) -> np.ndarray:
+        """Signed source-receiver offsets from raw headers (the ``offset`` word)."""
+        return read_column(headers, header_field("offset"), self.layout.endian).astype(np.float64)
+
+    def _check_positions(self, positions: np.ndarray) -> None:
+        if positions.size and (positions.min() < 0 or positions.max() >= self.layout.n_traces):
+            bad = int(positions[(positions < 0) | (positions >= self.layout.n_traces)][0])
+            raise SegyFormatError(
+                f"{self.path}: trace {bad} does not exist (the file has "
+                f"{self.layout.n_traces} traces, numbered from 0)"
+            )
+
+    def _segyio(self) -> Any:
+        return segyio.open(self.path, "r", ignore_geometry=True, endian=self.layout.endian)
+
+    # --- life cycle ---------------------------------------------------------------
+    def close(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> SegyFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        lay = self.layout
+        return (f"<SegyFile {self.path.name}: {lay.n_traces} traces x {lay.n_samples} samples, "
+                f"dt {lay.sample_interval_ms} ms, {lay.format.name}, {lay.endian}-endian>")
+
+
+def contiguous_runs(positions: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges of ``positions`` that are consecutive traces: one I/O call each."""
+    if positions.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    edges = [0, *breaks.tolist(), len(positions)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def open_segy(path: str | os.PathLike[str]) -> SegyFile:
+    """Open a SEG-Y file for reading, checking it is whole and self-consistent."""
+    return SegyFile(path)
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(TEXT_HEADER_BYTES + BINARY_HEADER_BYTES)
+            ext = _extended_header_count(head)
+            return head + fh.read(ext * TEXT_HEADER_BYTES)
+    except FileNotFoundError:
+        raise SegyFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SegyFormatError(f"{path}: is a folder, not a SEG-Y file") from None
+    except PermissionError:
+        raise SegyFormatError(f"{path}: permission denied") from None
+
+
+def _extended_header_count(head: bytes) -> int:
+    if len(head) < TEXT_HEADER_BYTES + BINARY_HEADER_BYTES:
+        return 0
+    for char in (">", "<"):
+        (code,) = struct.unpack_from(char + "h", head, _FORMAT_BYTE)
+        if code in _SUPPORTED_CODES:
+            (ext,) = struct.unpack_from(char + "h", head, _EXT_HEADERS_BYTE)
+            return max(int(ext), 0)
+    return 0
+
+
+def _layout_from_segyio(path: Path, endian: str, head: bytes) -> SegyLayout:
+    fmt_char = ">" if endian == "big" else "<"
+    fmt = sample_format(struct.unpack_from(fmt_char + "h", head, _FORMAT_BYTE)[0])
+    data_offset = len(head)
+    size = path.stat().st_size
+    try:
+        with segyio.open(path, "r", ignore_geometry=True, endian=endian) as f:
+            n_samples = len(f.samples)
+            dt_us = float(segyio.tools.dt(f, fallback_dt=0.0))
+    except RuntimeError as exc:
+        raise SegyFormatError(f"{path}: {_segyio_reason(exc, size, data_offset)}") from None
+    if n_samples <= 0:
+        raise SegyFormatError(f"{path}: the binary header (bytes 3221-3222) and the first trace "
+                              "header (bytes 115-116) both give 0 samples per trace")
+    if dt_us <= 0:
+        raise SegyFormatError(f"{path}: no sample interval: binary header bytes 3217-3218 and "
+                              "trace header bytes 117-118 are both 0")
+    trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
+    n_traces, rest = divmod(size - data_offset, trace_bytes)
+    if rest or n_traces == 0:
+        raise SegyFormatError(
+            f"{path}: {size - data_offset} bytes of trace data do not hold a whole number of "
+            f"traces of {n_samples} samples ({trace_bytes} bytes each, {fmt.name}): the file "
+            "is truncated or the sample count in the binary header (bytes 3221-3222) is wrong"
+        )
+    return SegyLayout(endian, fmt, n_samples, dt_us / 1000.0, data_offset, n_traces)
+
+
+def _segyio_reason(exc: RuntimeError, size: int, data_offset: int) -> str:
+    if size <= data_offset:
+        return "holds file headers but no traces"
+    return f"segyio cannot read it as SEG-Y ({exc})"

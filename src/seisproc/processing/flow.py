@@ -1,0 +1,180 @@
+"""Flows: a named list of processing steps from an input SEG-Y to an output.
+
+A flow is written in YAML (or TOML) and validated before any data is touched: an unknown
+processor, a misspelt parameter or a value out of range fails at once with a message that
+names the step, the field and what is allowed. Relative paths resolve against the flow
+file's folder, so a flow travels with its data.
+
+>>> flow = Flow.from_yaml_text('''
+... name: bandpass-agc
+... input: shots.sgy
+... output: shots_bp_agc.sgy
+... gather_by: ffid
+... steps:
+...   - bandpass: {f1: 5, f2: 10, f3: 60, f4: 80}
+...   - agc: {window_ms: 500}
+... ''', base_dir="/data")
+>>> [p.name for p in flow.processors()]
+['bandpass', 'agc']
+>>> str(flow.output)
+'/data/shots_bp_agc.sgy'
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from seisproc.errors import FlowError, ParameterError
+from seisproc.processing.base import Processor, create_processor
+
+__all__ = ["Flow", "Step", "load_flow"]
+
+
+class Step(pydantic.BaseModel):
+    """One processor and its parameters, as written in the flow file."""
+
+    model_config = pydantic.ConfigDict(frozen=True)
+
+    processor: str
+    params: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+    def build(self) -> Processor:
+        return create_processor(self.processor, self.params)
+
+    def to_yaml_obj(self) -> dict[str, dict[str, Any]]:
+        return {self.processor: dict(self.params)}
+
+
+class Flow(pydantic.BaseModel):
+    """A validated processing flow."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    name: str = pydantic.Field(min_length=1)
+    input: Path
+    output: Path
+    gather_by: str = "ffid"
+    steps: list[Step] = pydantic.Field(min_length=1)
+
+    @pydantic.field_validator("steps", mode="before")
+    @classmethod
+    def _steps_from_mappings(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [_parse_step(i, item) for i, item in enumerate(value, start=1)]
+
+    # --- construction ---------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, data: Any, base_dir: str | os.PathLike[str] | None = None,
+                     source: str = "flow") -> Flow:
+        """Validate a mapping (parsed YAML/TOML); relative paths resolve from ``base_dir``."""
+        if not isinstance(data, dict):
+            raise FlowError(f"{source}: a flow is a mapping with name, input, output, "
+                            f"gather_by and steps; got {type(data).__name__}")
+        try:
+            flow = cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise FlowError(f"{source}: {_explain(exc)}") from None
+        flow = flow.resolved(Path(base_dir) if base_dir is not None else Path.cwd())
+        for i, step in enumerate(flow.steps, start=1):
+            _build_step(i, step, source)
+        return flow
+
+    @classmethod
+    def from_yaml_text(cls, text: str, base_dir: str | os.PathLike[str] | None = None,
+                       source: str = "flow") -> Flow:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise FlowError(f"{source}: not valid YAML{line}: {problem}") from None
+        return cls.from_mapping(data, base_dir, source)
+
+    def resolved(self, base_dir: Path) -> Flow:
+        """Copy with input and output made absolute against ``base_dir``."""
+        return self.model_copy(update={
+            "input": (base_dir / self.input.expanduser()).resolve(),
+            "output": (base_dir / self.output.expanduser()).resolve(),
+        })
+
+    # --- use ------------------------------------------------------------------------
+    def processors(self) -> list[Processor]:
+        """Fresh processor instances, in order."""
+        return [step.build() for step in self.steps]
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The flow as it would be written in a flow file (absolute paths)."""
+        return {
+            "name": self.name, "input": str(self.input), "output": str(self.output),
+            "gather_by": self.gather_by, "steps": [s.to_yaml_obj() for s in self.steps],
+        }
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_mapping(), sort_keys=False)
+
+    def summary_lines(self) -> list[str]:
+        """Short lines describing the flow, for logs and the output's textual header."""
+        steps = [f"{i}. {p.describe()}" for i, p in enumerate(self.processors(), start=1)]
+        return [f"FLOW {self.name}: {self.input.name} by {self.gather_by}", *steps]
+
+
+def load_flow(path: str | os.PathLike[str]) -> Flow:
+    """Read and validate a flow file (``.yaml``/``.yml`` or ``.toml``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FlowError(f"{path}: no such flow file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError(f"{path}: cannot read the flow file: {exc}") from None
+    base = path.resolve().parent
+    if path.suffix.lower() == ".toml":
+        try:
+            return Flow.from_mapping(tomllib.loads(text), base, str(path))
+        except tomllib.TOMLDecodeError as exc:
+            raise FlowError(f"{path}: not valid TOML: {exc}") from None
+    return Flow.from_yaml_text(text, base, str(path))
+
+
+def _parse_step(number: int, item: Any) -> Any:
+    if isinstance(item, Step):
+        return item
+    if isinstance(item, dict) and len(item) == 1:
+        (name, params), = item.items()
+        if params is None or isinstance(params, dict):
+            return Step(processor=str(name), params=params or {})
+    raise ValueError(
+        f"step {number} must be one mapping 'processor: {{parameters}}', "
+        f"e.g. '- agc: {{window_ms: 500}}'; got {item!r}"
+    )
+
+
+def _build_step(number: int, step: Step, source: str) -> None:
+    try:
+        step.build()
+    except (ParameterError, FlowError) as exc:
+        raise type(exc)(f"{source}: step {number}: {exc}") from None
+
+
+def _explain(exc: pydantic.ValidationError) -> str:
+    allowed = ", ".join(Flow.model_fields)
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown field {field!r} (allowed: {allowed})")
+        elif err["type"] == "missing":
+            problems.append(f"field {field!r} is required")
+        elif err["type"] == "value_error":
+            problems.append(str(err["ctx"]["error"]))
+        else:
+            problems.append(f"field {field!r}: {err['msg']}")
+    return "; ".join(problems)
