@@ -38,7 +38,7 @@ from seisproc.io.writer import (
 )
 from seisproc.jobs.plan import cut_units, plan_job
 from seisproc.jobs.units import UnitProcessor, WorkUnit
-from seisproc.processing.flow import Flow
+from seisproc.processing import Flow
 
 _worker: Any = None
 

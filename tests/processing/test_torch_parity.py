@@ -1,0 +1,66 @@
+"""The same processors on torch tensors agree with numpy and stay torch tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from seisproc.processing import GatherContext, create_processor
+from seisproc.processing._backend import moving_mean
+
+torch = pytest.importorskip("torch")
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("bandpass", {"f1": 5, "f2": 10, "f3": 60, "f4": 80}),
+    ("butterworth", {"low_hz": 8, "high_hz": 60, "order": 4}),
+    ("butterworth", {"high_hz": 30, "order": 10}),
+    ("agc", {"window_ms": 500}),
+    ("agc", {"window_ms": 64, "mode": "mean_abs"}),
+    ("tpow", {"power": 2}),
+    ("exp_gain", {"db_per_s": 12}),
+    ("spherical_divergence", {"velocities_m_s": [1800, 3500], "times_ms": [100, 2000]}),
+    ("normalize", {"method": "max", "window_ms": [200, 1200]}),
+    ("normalize", {"method": "rms"}),
+    ("top_mute", {"velocity_m_s": 2000, "t0_ms": 40, "taper_ms": 24}),
+    ("top_mute", {"velocity_m_s": 2000, "taper_ms": 0}),
+    ("spiking_decon", {"operator_ms": 120}),
+    ("spiking_decon", {"operator_ms": 80, "design_window_ms": [300, 1500]}),
+]
+
+
+def _gather() -> np.ndarray:
+    rng = np.random.default_rng(15)
+    gather = rng.standard_normal((24, 1001)) * np.exp(-np.arange(1001) / 400.0)
+    gather[5] = 0.0  # a dead trace
+    return (100.0 * gather).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
+)
+def test_processor_on_a_torch_tensor_matches_numpy_and_returns_a_tensor(
+    name: str, params: dict[str, Any]
+) -> None:
+    gather = _gather()
+    context = GatherContext(sample_interval_ms=2.0, offsets_m=np.linspace(-1500, 2500, 24))
+    processor = create_processor(name, params)
+    expected = processor.apply(gather, context)
+    out = processor.apply(torch.from_numpy(gather), context)
+    assert isinstance(out, torch.Tensor)
+    assert out.dtype == torch.float32
+    assert out.shape == gather.shape
+    np.testing.assert_allclose(
+        out.numpy(), expected, rtol=1e-5, atol=1e-5 * float(np.abs(expected).max())
+    )
+
+
+@pytest.mark.parametrize("width", [1, 3, 101, 999, 5001])
+def test_moving_mean_with_truncated_windows_agrees_between_scipy_and_torch(width: int) -> None:
+    x = np.random.default_rng(16).standard_normal((4, 1000)).astype(np.float32) ** 2
+    expected = moving_mean(x, width)
+    out = moving_mean(torch.from_numpy(x), width)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5)
+    half = width // 2
+    assert expected[0, 0] == pytest.approx(np.mean(x[0, : half + 1]), rel=1e-5)
