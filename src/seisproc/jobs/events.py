@@ -1,0 +1,75 @@
+"""Job events: what observers (history, CLI, GUI, alerts) hear about jobs.
+
+Events are plain data delivered synchronously on the thread that produced them, always
+after the change they announce has been persisted. A subscriber that must not block the
+driver (the GUI) re-queues them onto its own thread; a subscriber that raises is logged
+and never stops delivery to the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from seisproc.jobs.model import Job, utcnow
+
+__all__ = ["JobEventKind", "JobEvent", "EventBus", "Subscriber"]
+
+log = logging.getLogger(__name__)
+
+
+class JobEventKind(StrEnum):
+    SUBMITTED = "submitted"
+    STATE_CHANGED = "state_changed"
+    PROGRESS = "progress"
+    UNIT_COMPLETED = "unit_completed"
+    UNIT_RETRIED = "unit_retried"
+    WORKER_LOST = "worker_lost"
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Something that happened to a job; ``job`` is its state right after."""
+
+    kind: JobEventKind
+    job: Job
+    at: datetime = field(default_factory=utcnow)
+    detail: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific figures: unit number and seconds, the lost worker, the old state."""
+
+
+Subscriber = Callable[[JobEvent], None]
+
+
+class EventBus:
+    """Thread-safe publish/subscribe for :class:`JobEvent`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add ``subscriber``; returns a function that removes it."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def emit(self, event: JobEvent) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("job event subscriber %r failed on %s", subscriber, event.kind)

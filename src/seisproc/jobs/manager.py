@@ -1,0 +1,509 @@
+"""The JobManager: the driver, and the single source of truth about jobs.
+
+Public calls (``submit``, ``pause``, ``resume``, ``cancel``…) may come from any thread;
+they change the job, persist it, announce it, and wake the scheduler thread, which plans
+started jobs, dispatches their units fairly to the executor with bounded work in flight,
+and folds completions into progress, checkpoints and final states. Workers decide
+nothing: a unit goes out, traces are written, a small result comes back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from seisproc.errors import OutputError, ProcessingError, SeisprocError
+from seisproc.io.writer import commit_output, discard_output
+from seisproc.jobs.checkpoints import CheckpointStore
+from seisproc.jobs.events import EventBus, JobEvent, JobEventKind, Subscriber
+from seisproc.jobs.model import Job, JobError, JobState, JobType, new_job_id, utcnow
+from seisproc.jobs.owner import HEARTBEAT_S, owner_alive, this_owner
+from seisproc.jobs.plan import (
+    DEFAULT_GATHERS_PER_UNIT,
+    check_output_path,
+    partial_path_for,
+    plan_job,
+)
+from seisproc.jobs.ports import Completion, Executor, JobSpec, JobStore
+from seisproc.jobs.running import JobRun
+from seisproc.jobs.transitions import IllegalTransition, transition
+from seisproc.processing.flow import Flow
+
+__all__ = ["JobManager", "JobNotFound"]
+
+log = logging.getLogger(__name__)
+S = JobState
+MAX_UNIT_RETRIES = 3
+
+
+class JobNotFound(SeisprocError):
+    """No job with that id (or id prefix) in the history."""
+
+
+class JobManager:
+    """Owns job state; see the module docstring.
+
+    >>> manager = JobManager(store, executor_factory, checkpoints)   # doctest: +SKIP
+    >>> job = manager.submit(load_flow("flow.yaml"))                  # doctest: +SKIP
+    >>> manager.wait(job.id).state                                    # doctest: +SKIP
+    <JobState.COMPLETED: 'COMPLETED'>
+    """
+
+    def __init__(self, store: JobStore, executor: Executor | Callable[[], Executor],
+                 checkpoints: CheckpointStore, *, max_running: int = 4,
+                 gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT,
+                 control_poll_s: float = 0.25) -> None:
+        self.store = store
+        self.checkpoints = checkpoints
+        self.max_running = max_running
+        self.gathers_per_unit = gathers_per_unit
+        self.owner = this_owner()
+        self._executor_source = executor
+        self._executor: Executor | None = None
+        self._events = EventBus()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._jobs: dict[str, Job] = {}
+        self._runs: dict[str, JobRun] = {}
+        self._rotation: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._control_poll_s = control_poll_s
+        self._last_control = self._last_heartbeat = 0.0
+        self.recover()
+
+    # ------------------------------------------------------------------ public API
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive every :class:`JobEvent`; returns the unsubscribe function."""
+        return self._events.subscribe(subscriber)
+
+    def submit(self, flow: Flow, *, name: str | None = None, priority: int = 0,
+               job_type: JobType = JobType.PROCESSING, tags: Sequence[str] = (),
+               overwrite: bool = False) -> Job:
+        """Queue ``flow`` as a job and return at once; the job is persisted (QUEUED)."""
+        check_output_path(flow, overwrite)
+        with self._lock:
+            self._refuse_output_conflict(flow)
+            job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
+                      flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
+                      owner=self.owner, tags=tuple(tags))
+            self._publish(job, JobEventKind.SUBMITTED)
+        self._kick()
+        return job
+
+    def pause(self, job_id: str, message: str = "paused by user") -> Job:
+        """Stop dispatching the job's units; in-flight units finish and are kept."""
+        with self._lock:
+            return self._move(self._owned(job_id), S.PAUSED, message)
+
+    def resume(self, job_id: str) -> Job:
+        """Continue a paused job, or re-queue an interrupted one from its checkpoint."""
+        with self._lock:
+            job = self._jobs.get(job_id) or self._adopt(job_id)
+            if job.state is S.PAUSED and job.id in self._runs:
+                job = self._move(job, S.RUNNING, "resumed")
+            elif job.state in (S.PAUSED, S.INTERRUPTED):
+                job = self._move(job, S.QUEUED, "resumed; waiting for a slot")
+            else:
+                raise IllegalTransition(f"job {job.id} is {job.state.value}: only PAUSED or "
+                                        "INTERRUPTED jobs can be resumed")
+        self._kick()
+        return job
+
+    def cancel(self, job_id: str, message: str = "cancelled by user") -> Job:
+        """Stop the job: in-flight units are dropped, its partial output is removed."""
+        with self._lock:
+            job = self._jobs.get(job_id) or self._adopt(job_id)
+            job = self._move(job, S.CANCELLING, message)
+            run = self._runs.get(job.id)
+            if run is not None:
+                run.stopping = True
+                run.pending.clear()
+                if self._executor is not None:
+                    self._executor.stop_job(job.id)
+        self._kick()
+        return job
+
+    def cancel_all(self) -> list[Job]:
+        """Cancel every active job this manager owns."""
+        with self._lock:
+            active = [j.id for j in self._jobs.values() if j.state.is_active()
+                      and j.state is not S.CANCELLING]
+        return [self.cancel(job_id) for job_id in active]
+
+    def get(self, job_id: str) -> Job:
+        """The job, from memory if this manager owns it, else from the store."""
+        with self._lock:
+            if job_id in self._jobs:
+                return self._jobs[job_id]
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise JobNotFound(f"no job {job_id!r} in the history")
+        return job
+
+    def list(self, states: Sequence[JobState] | None = None) -> list[Job]:
+        """Jobs in the store (this manager's own at their latest state), newest first."""
+        with self._lock:
+            mine = dict(self._jobs)
+        jobs = [mine.get(j.id, j) for j in self.store.list_jobs(states)]
+        return [j for j in jobs if states is None or j.state in states]
+
+    def get_job_history(self, limit: int = 50) -> list[Job]:
+        return self.store.get_recent(limit)
+
+    def wait(self, job_id: str, timeout_s: float | None = None,
+             until: Callable[[Job], bool] = lambda job: job.state.is_terminal()) -> Job:
+        """Block until ``until(job)`` (by default: the job finished) or the timeout."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._changed:
+            while True:
+                job = self._jobs.get(job_id) or self.get(job_id)
+                if until(job):
+                    return job
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return job
+                self._changed.wait(0.5 if left is None else min(left, 0.5))
+
+    # The seed's vocabulary for the three ways a job ends.
+    def complete_job(self, job_id: str) -> Job:
+        with self._lock:
+            run = self._runs.pop(job_id)
+            commit_output(run.plan.partial_path, run.plan.flow.output)
+            self.checkpoints.remove(job_id)
+            job = self._move(self._jobs[job_id], S.COMPLETED, "completed",
+                             progress=run.progress())
+            self._release(job_id)
+            return job
+
+    def fail_job(self, job_id: str, error: JobError) -> Job:
+        with self._lock:
+            run = self._runs.get(job_id)
+            if run is not None:
+                run.stopping = True
+                run.pending.clear()
+                if self._executor is not None:
+                    self._executor.stop_job(job_id)
+            self._discard(job_id)
+            job = self._move(self._jobs[job_id], S.FAILED, error.message, error=error)
+            if run is None or run.drained:
+                self._runs.pop(job_id, None)
+                self._release(job_id)
+            return job
+
+    def finalize_cancellation(self, job_id: str) -> Job:
+        with self._lock:
+            self._runs.pop(job_id, None)
+            self._discard(job_id)
+            job = self._move(self._jobs[job_id], S.CANCELLED, self._jobs[job_id].message)
+            self._release(job_id)
+            return job
+
+    def close(self, active: str = "pause") -> None:
+        """Stop the scheduler; ``active`` jobs are paused (resumable later) or cancelled."""
+        with self._lock:
+            for job in list(self._jobs.values()):
+                if job.state in (S.QUEUED, S.RUNNING) and active == "pause":
+                    self._move(job, S.PAUSED, "paused: the process running it closed")
+                elif job.state.is_active() and job.state is not S.CANCELLING and active == "cancel":
+                    self.cancel(job.id, "cancelled: the process running it closed")
+        self._drain(timeout_s=10.0)
+        self._closing = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._executor is not None:
+            self._executor.shutdown()
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self) -> list[Job]:
+        """Mark jobs whose owning process died: INTERRUPTED, or CANCELLED if cancelling."""
+        found = []
+        for job in self.store.list_jobs([S.QUEUED, S.RUNNING, S.PAUSED, S.CANCELLING]):
+            if job.owner == self.owner or owner_alive(job):
+                continue
+            if job.state is S.CANCELLING:
+                self._cleanup_files(job)
+                job = transition(job, S.CANCELLED)
+            else:
+                job = transition(job, S.INTERRUPTED, message=(
+                    f"the process running it ({job.owner}) stopped; "
+                    f"resume with: seisproc resume {job.id}"))
+            self.store.save_job(job)
+            found.append(job)
+        return found
+
+    # ------------------------------------------------------------------ internals
+    def _owned(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            job = self.get(job_id)
+            raise IllegalTransition(f"job {job.id} is run by {job.owner or 'no process'}; "
+                                    "ask that process (seisproc pause/cancel does)")
+        return job
+
+    def _adopt(self, job_id: str) -> Job:
+        """Take over a job from the store whose owner is gone (for resume or cancel)."""
+        job = self.get(job_id)
+        if job.state.is_active() and owner_alive(job):
+            raise IllegalTransition(f"job {job.id} is {job.state.value} in process {job.owner}")
+        job = dataclasses.replace(job, owner=self.owner)
+        self._jobs[job.id] = job
+        return job
+
+    def _refuse_output_conflict(self, flow: Flow) -> None:
+        for job in self._jobs.values():
+            if job.state.is_active() and job.output == str(flow.output):
+                raise OutputError(f"{flow.output}: job {job.id} ({job.name}) is already "
+                                  "writing this output")
+
+    def _move(self, job: Job, to: JobState, message: str, **changes: Any) -> Job:
+        old = job.state
+        job = transition(job, to, message=message, owner=self.owner, **changes)
+        self._publish(job, JobEventKind.STATE_CHANGED, {"from": old.value, "to": to.value})
+        return job
+
+    def _publish(self, job: Job, kind: JobEventKind, detail: dict[str, Any] | None = None,
+                 persist: bool = True) -> None:
+        """Persist, remember, announce: in that order, under the lock."""
+        if persist:
+            self.store.save_job(job)
+        self._jobs[job.id] = job
+        self._events.emit(JobEvent(kind, job, detail=detail or {}))
+        self._changed.notify_all()
+
+    def _kick(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._closing = False
+                self._thread = threading.Thread(target=self._loop, name="seisproc-scheduler",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _discard(self, job_id: str) -> None:
+        job = self._jobs[job_id]
+        self._cleanup_files(job)
+
+    def _cleanup_files(self, job: Job) -> None:
+        if job.output:
+            discard_output(partial_path_for(Path(job.output), job.id))
+        self.checkpoints.remove(job.id)
+
+    def _release(self, job_id: str) -> None:
+        if job_id in self._rotation:
+            self._rotation.remove(job_id)
+        if self._executor is not None:
+            self._executor.release_job(job_id)
+
+    def _drain(self, timeout_s: float) -> None:
+        """Let in-flight units land (and be checkpointed) and cancellations finish."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while (any(j.state is S.CANCELLING for j in self._jobs.values())
+                   or any(r.in_flight for r in self._runs.values())):
+                if time.monotonic() > deadline:
+                    break
+                self._changed.wait(0.1)
+
+    # ------------------------------------------------------------------ scheduler thread
+    def _loop(self) -> None:
+        while not self._closing:
+            try:
+                self._step()
+            except Exception:
+                log.exception("scheduler step failed")
+                time.sleep(0.2)
+
+    def _step(self) -> None:
+        self._poll_control()
+        self._heartbeat()
+        with self._lock:
+            self._settle()
+            self._start_queued()
+            self._dispatch()
+            busy = self._executor is not None and self._executor.in_flight() > 0
+        if busy:
+            assert self._executor is not None
+            for completion in self._executor.wait(0.05):
+                self._on_completion(completion)
+        else:
+            self._wake.wait(self._control_poll_s)
+            self._wake.clear()
+
+    def _executor_ready(self) -> Executor:
+        if self._executor is None:
+            source = self._executor_source
+            self._executor = source() if callable(source) and not isinstance(
+                source, Executor) else source  # type: ignore[assignment]
+        assert self._executor is not None
+        return self._executor
+
+    def _start_queued(self) -> None:
+        running = sum(1 for j in self._jobs.values() if j.id in self._runs)
+        queued = sorted((j for j in self._jobs.values() if j.state is S.QUEUED),
+                        key=lambda j: (-j.priority, j.created_at))
+        for job in queued[: max(self.max_running - running, 0)]:
+            self._start(job)
+
+    def _start(self, job: Job) -> None:
+        """Plan the job (index, pre-created or resumed output) and make it dispatchable."""
+        job = self._move(job, S.RUNNING, "indexing the input and preparing the output")
+        try:
+            self._executor_ready()
+            flow = Flow.model_validate(job.flow)
+            done = self.checkpoints.load(job.id)
+            resuming = bool(done) and partial_path_for(flow.output, job.id).exists()
+            plan = plan_job(flow, overwrite=True, tag=job.id, create=not resuming,
+                            gathers_per_unit=self.gathers_per_unit)
+        except SeisprocError as exc:
+            self.fail_job(job.id, JobError(type(exc).__name__, str(exc)))
+            return
+        except Exception as exc:
+            self.fail_job(job.id, JobError(type(exc).__name__, str(exc), traceback.format_exc()))
+            return
+        if not resuming:
+            self.checkpoints.remove(job.id)
+            done = set()
+        spec = JobSpec(job.id, flow, str(plan.partial_path), plan.output_layout)
+        run = JobRun.start(spec, plan, done)
+        self._runs[job.id] = run
+        self._rotation.append(job.id)
+        note = f"resumed at unit {len(done)} of {len(plan.units)}" if done else "running"
+        self._publish(dataclasses.replace(job, progress=run.progress(), message=note),
+                      JobEventKind.PROGRESS)
+        if run.finished:
+            self.complete_job(job.id)
+
+    def _dispatch(self) -> None:
+        """Fill the executor's capacity, one unit per running job per turn."""
+        if self._executor is None:
+            return
+        executor = self._executor
+        while executor.in_flight() < executor.capacity():
+            ready = [jid for jid in self._rotation if self._dispatchable(jid)]
+            if not ready:
+                return
+            ready.sort(key=lambda jid: -self._jobs[jid].priority)
+            for job_id in ready:
+                if executor.in_flight() >= executor.capacity():
+                    return
+                run = self._runs[job_id]
+                executor.submit(run.spec, run.take())
+                self._rotation.remove(job_id)
+                self._rotation.append(job_id)
+
+    def _dispatchable(self, job_id: str) -> bool:
+        run = self._runs.get(job_id)
+        return (run is not None and not run.stopping and bool(run.pending)
+                and self._jobs[job_id].state is S.RUNNING)
+
+    def _on_completion(self, completion: Completion) -> None:
+        with self._lock:
+            run = self._runs.get(completion.job_id)
+            if run is None:
+                return
+            job = self._jobs[completion.job_id]
+            if job.state.is_terminal():  # failed with units still in flight
+                run.record(completion.unit, None)
+                if run.drained:
+                    self._runs.pop(job.id)
+                    self._release(job.id)
+            elif completion.worker_lost:
+                self._retry(job, run, completion)
+            elif completion.error is not None:
+                run.record(completion.unit, None)
+                if not run.stopping:
+                    self.fail_job(job.id, _job_error(completion))
+            elif run.record(completion.unit, completion.result):
+                self._unit_done(job, run, completion)
+            self._finish_if_done(job.id)
+
+    def _retry(self, job: Job, run: JobRun, completion: Completion) -> None:
+        tries = run.give_back(completion.unit)
+        detail = {"unit": completion.unit.number, "node": completion.node, "tries": tries}
+        self._events.emit(JobEvent(JobEventKind.WORKER_LOST, job, detail=detail))
+        if tries > MAX_UNIT_RETRIES:
+            run.pending.remove(completion.unit)
+            self.fail_job(job.id, JobError("WorkerLost", (
+                f"unit {completion.unit.number} lost its worker {tries} times; "
+                "the job was stopped")))
+
+    def _unit_done(self, job: Job, run: JobRun, completion: Completion) -> None:
+        assert completion.result is not None
+        self.checkpoints.append(job.id, completion.unit.number)
+        nodes = job.nodes if not completion.node or completion.node in job.nodes else (
+            *job.nodes, completion.node)
+        job = dataclasses.replace(job, progress=run.progress(), nodes=nodes)
+        persist = len(run.done) == len(run.plan.units) or len(run.done) % 8 == 0
+        self._publish(job, JobEventKind.PROGRESS, {
+            "unit": completion.unit.number, "seconds": completion.result.seconds,
+            "traces": completion.result.traces, "node": completion.node}, persist=persist)
+
+    def _finish_if_done(self, job_id: str) -> None:
+        run = self._runs.get(job_id)
+        job = self._jobs[job_id]
+        if run is None or job.state.is_terminal():
+            return
+        if job.state is S.CANCELLING and run.drained:
+            self.finalize_cancellation(job_id)
+        elif job.state is S.RUNNING and run.finished:
+            try:
+                self.complete_job(job_id)
+            except OSError as exc:
+                self.fail_job(job_id, JobError("OutputError", f"{job.output}: cannot finish "
+                                               f"the output: {exc.strerror}"))
+
+    def _settle(self) -> None:
+        """Finish what can finish without a new completion (cancelled while queued, a
+        paused job whose last units landed and was then resumed)."""
+        for job in list(self._jobs.values()):
+            if job.state is S.CANCELLING and job.id not in self._runs:
+                self.finalize_cancellation(job.id)
+            elif job.id in self._runs:
+                self._finish_if_done(job.id)
+
+    def _poll_control(self) -> None:
+        now = time.monotonic()
+        if now - self._last_control < self._control_poll_s:
+            return
+        self._last_control = now
+        with self._lock:
+            mine = [j.id for j in self._jobs.values() if j.state.is_active()]
+        if not mine:
+            return
+        actions = {"pause": self.pause, "resume": self.resume, "cancel": self.cancel}
+        for request in self.store.take_control_requests(mine):
+            try:
+                actions[request.action](request.job_id)
+            except (IllegalTransition, KeyError) as exc:
+                log.warning("control request %s on %s refused: %s", request.action,
+                            request.job_id, exc)
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if now - self._last_heartbeat < HEARTBEAT_S:
+            return
+        self._last_heartbeat = now
+        with self._lock:
+            for job in list(self._jobs.values()):
+                if job.state.is_active():
+                    job = dataclasses.replace(job, updated_at=utcnow())
+                    self.store.save_job(job)
+                    self._jobs[job.id] = job
+
+
+def _job_error(completion: Completion) -> JobError:
+    exc = completion.error
+    assert exc is not None
+    gather = None
+    if isinstance(exc, ProcessingError) and "gather " in str(exc):
+        gather = str(exc).split("gather ", 1)[1].split(",", 1)[0]
+    return JobError(type(exc).__name__, str(exc), completion.traceback, gather)

@@ -1,0 +1,80 @@
+"""Bookkeeping of one running job on the driver: pending units, in flight, done, rate.
+
+Pure data structure, no threads and no I/O: the :class:`~seisproc.jobs.manager.JobManager`
+owns one per started job and decides everything from it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from seisproc.jobs.model import JobProgress
+from seisproc.jobs.plan import JobPlan
+from seisproc.jobs.ports import JobSpec
+from seisproc.jobs.units import UnitResult, WorkUnit
+
+__all__ = ["JobRun"]
+
+
+@dataclass
+class JobRun:
+    """Driver-side state of a started job."""
+
+    spec: JobSpec
+    plan: JobPlan
+    pending: deque[WorkUnit]
+    done: set[int]
+    in_flight: int = 0
+    retries: dict[int, int] = field(default_factory=dict)
+    traces_done: int = 0
+    started_monotonic: float = field(default_factory=time.monotonic)
+    traces_at_start: int = 0
+    stopping: bool = False
+    """Cancel or failure asked: nothing more is dispatched, in-flight units are dropped."""
+
+    @classmethod
+    def start(cls, spec: JobSpec, plan: JobPlan, done: set[int]) -> JobRun:
+        pending = deque(u for u in plan.units if u.number not in done)
+        traces = sum(u.n_traces for u in plan.units if u.number in done)
+        return cls(spec, plan, pending, set(done), traces_done=traces, traces_at_start=traces)
+
+    def take(self) -> WorkUnit:
+        self.in_flight += 1
+        return self.pending.popleft()
+
+    def give_back(self, unit: WorkUnit) -> int:
+        """A unit whose worker died goes first in line again; returns its retry count."""
+        self.in_flight -= 1
+        self.retries[unit.number] = self.retries.get(unit.number, 0) + 1
+        self.pending.appendleft(unit)
+        return self.retries[unit.number]
+
+    def record(self, unit: WorkUnit, result: UnitResult | None) -> bool:
+        """Account a finished unit; True when it counts as newly done."""
+        self.in_flight -= 1
+        if result is None or unit.number in self.done:
+            return False
+        self.done.add(unit.number)
+        self.traces_done += result.traces
+        return True
+
+    @property
+    def finished(self) -> bool:
+        return not self.pending and self.in_flight == 0 and len(self.done) == len(self.plan.units)
+
+    @property
+    def drained(self) -> bool:
+        return self.in_flight == 0
+
+    def progress(self) -> JobProgress:
+        elapsed = time.monotonic() - self.started_monotonic
+        fresh = self.traces_done - self.traces_at_start
+        rate = fresh / elapsed if elapsed > 0 and fresh else 0.0
+        left = self.plan.n_traces - self.traces_done
+        return JobProgress(
+            units_done=len(self.done), units_total=len(self.plan.units),
+            traces_done=self.traces_done, traces_total=self.plan.n_traces,
+            traces_per_s=rate, eta_s=left / rate if rate else None,
+        )

@@ -1,0 +1,54 @@
+"""The one place that decides which state changes are legal, and stamps their times.
+
+``QUEUED → RUNNING ⇄ PAUSED``; ``RUNNING|PAUSED|QUEUED → CANCELLING → CANCELLED``;
+``RUNNING → COMPLETED | FAILED``; ``RUNNING|PAUSED → INTERRUPTED → QUEUED``. A job paused
+while still queued resumes to QUEUED. Anything else raises :class:`IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from seisproc.errors import SeisprocError
+from seisproc.jobs.model import Job, JobState, utcnow
+
+__all__ = ["IllegalTransition", "transition", "ALLOWED"]
+
+S = JobState
+ALLOWED: dict[JobState, frozenset[JobState]] = {
+    S.QUEUED: frozenset({S.RUNNING, S.PAUSED, S.CANCELLING}),
+    S.RUNNING: frozenset({S.PAUSED, S.CANCELLING, S.COMPLETED, S.FAILED, S.INTERRUPTED}),
+    S.PAUSED: frozenset({S.RUNNING, S.QUEUED, S.CANCELLING, S.INTERRUPTED}),
+    S.CANCELLING: frozenset({S.CANCELLED}),
+    S.INTERRUPTED: frozenset({S.QUEUED, S.CANCELLING}),
+    S.COMPLETED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+
+class IllegalTransition(SeisprocError):
+    """A state change the life cycle does not allow (e.g. resuming a completed job)."""
+
+
+def transition(job: Job, to: JobState, *, message: str | None = None, **changes: object) -> Job:
+    """Return ``job`` moved to state ``to``, with start/finish times stamped.
+
+    >>> from seisproc.jobs.model import Job
+    >>> transition(Job(id="a1", name="demo"), JobState.RUNNING).state
+    <JobState.RUNNING: 'RUNNING'>
+    """
+    if to not in ALLOWED[job.state]:
+        raise IllegalTransition(
+            f"job {job.id} ({job.name}) is {job.state.value}: it cannot become {to.value}"
+            + (" (it has finished)" if job.state.is_terminal() else "")
+        )
+    now = utcnow()
+    stamps: dict[str, object] = {"state": to, "updated_at": now}
+    if to is S.RUNNING and job.started_at is None:
+        stamps["started_at"] = now
+    if to.is_terminal():
+        stamps["finished_at"] = now
+    if message is not None:
+        stamps["message"] = message
+    return dataclasses.replace(job, **stamps, **changes)  # type: ignore[arg-type]
