@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,10 +101,16 @@ def _cache_path(source: Path, key: str) -> Path | None:
 
 
 def _load(path: Path, key: str) -> GatherIndex | None:
+    """The cached index, or None for a cache that cannot be read (it is then rebuilt)."""
     try:
-        with np.load(path) as data:
-            return GatherIndex(key, data["keys"], data["order"], data["starts"])
-    except (OSError, ValueError, KeyError):
+        # Opened here, not by np.load, which leaves its own handle open on a broken zip.
+        with open(path, "rb") as fh:
+            data = np.load(fh)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                return None
+            with data:
+                return GatherIndex(key, data["keys"], data["order"], data["starts"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 

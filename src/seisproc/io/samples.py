@@ -1,7 +1,10 @@
 """Sample formats of SEG-Y traces and their conversion to and from float32.
 
-IBM System/360 floats are converted with numpy bit operations, which match segyio's C
-conversion bit for bit and run on a whole gather at once.
+IBM System/360 floats are converted with numpy bit operations, which run on a whole
+gather at once and match segyio's C conversion bit for bit for every float32 written and
+every normalized IBM value read that float32 can hold. IBM values beyond float32's range
+read as +-inf (segyio gives NaN); those below its normal range and unnormalized ones read
+as the nearest float32, where segyio's table-driven conversion goes wrong.
 """
 
 from __future__ import annotations
@@ -88,7 +91,9 @@ def ibm_to_float32(words: np.ndarray) -> np.ndarray:
     sign = np.where(w >> 31, np.float32(-1.0), np.float32(1.0))
     exponent = ((w >> 24) & 0x7F).astype(np.int32) - 64
     mantissa = (w & 0x00FFFFFF).astype(np.float64) / 16777216.0
-    return (sign * mantissa * np.power(16.0, exponent)).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf (segyio gives NaN)
+        value = (sign * mantissa * np.power(16.0, exponent)).astype(np.float32)
+    return np.where(mantissa == 0, np.float32(0.0), value)  # IBM -0 reads as 0, as in segyio
 
 
 def float32_to_ibm(values: np.ndarray) -> np.ndarray:
@@ -103,4 +108,4 @@ def float32_to_ibm(values: np.ndarray) -> np.ndarray:
     mant = (frac >> shift.astype(np.uint64)).astype(np.uint32)
     ibm = sign | ((e16 + 64).astype(np.uint32) << 24) | mant
     zero = (ieee & 0x7FFFFFFF) == 0
-    return np.where(zero, sign, ibm).astype(np.uint32)
+    return np.where(zero, np.uint32(0), ibm).astype(np.uint32)  # -0.0 too, as segyio

@@ -34,8 +34,11 @@ __all__ = [
 TEXT_HEADER_BYTES = 3200
 BINARY_HEADER_BYTES = 400
 _FORMAT_BYTE = 3225 - 1
+_SAMPLES_BYTE = 3221 - 1
 _EXT_HEADERS_BYTE = 3505 - 1
 _SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
+# segyio takes the sample count from the binary header only, not from the trace headers.
+_NO_SAMPLES = "the binary header gives 0 samples per trace (bytes 3221-3222)"
 _HEADER_CHUNK = 65536
 
 
@@ -243,30 +246,41 @@ def _layout_from_segyio(path: Path, endian: str, head: bytes) -> SegyLayout:
     fmt = sample_format(struct.unpack_from(fmt_char + "h", head, _FORMAT_BYTE)[0])
     data_offset = len(head)
     size = path.stat().st_size
+    if size <= data_offset:  # segyio fails on this with a bare IndexError
+        raise SegyFormatError(f"{path}: holds file headers but no traces")
     try:
         with segyio.open(path, "r", ignore_geometry=True, endian=endian) as f:
             n_samples = len(f.samples)
             dt_us = float(segyio.tools.dt(f, fallback_dt=0.0))
     except RuntimeError as exc:
-        raise SegyFormatError(f"{path}: {_segyio_reason(exc, size, data_offset)}") from None
+        raise SegyFormatError(f"{path}: {_segyio_reason(exc, size, head, endian)}") from None
     if n_samples <= 0:
-        raise SegyFormatError(f"{path}: the binary header (bytes 3221-3222) and the first trace "
-                              "header (bytes 115-116) both give 0 samples per trace")
+        raise SegyFormatError(f"{path}: {_NO_SAMPLES}")
     if dt_us <= 0:
         raise SegyFormatError(f"{path}: no sample interval: binary header bytes 3217-3218 and "
                               "trace header bytes 117-118 are both 0")
     trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
     n_traces, rest = divmod(size - data_offset, trace_bytes)
     if rest or n_traces == 0:
-        raise SegyFormatError(
-            f"{path}: {size - data_offset} bytes of trace data do not hold a whole number of "
-            f"traces of {n_samples} samples ({trace_bytes} bytes each, {fmt.name}): the file "
-            "is truncated or the sample count in the binary header (bytes 3221-3222) is wrong"
-        )
+        raise SegyFormatError(f"{path}: {_not_whole_traces(size - data_offset, n_samples, fmt)}")
     return SegyLayout(endian, fmt, n_samples, dt_us / 1000.0, data_offset, n_traces)
 
 
-def _segyio_reason(exc: RuntimeError, size: int, data_offset: int) -> str:
-    if size <= data_offset:
-        return "holds file headers but no traces"
+def _not_whole_traces(data_bytes: int, n_samples: int, fmt: SampleFormat) -> str:
+    trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
+    return (f"{data_bytes} bytes of trace data do not hold a whole number of traces of "
+            f"{n_samples} samples ({trace_bytes} bytes each, {fmt.name}): the file is "
+            "truncated or the sample count in the binary header (bytes 3221-3222) is wrong")
+
+
+def _segyio_reason(exc: RuntimeError, size: int, head: bytes, endian: str) -> str:
+    """Why segyio refused the file; a size that is not whole traces is said plainly."""
+    fmt_char = ">" if endian == "big" else "<"
+    fmt = sample_format(struct.unpack_from(fmt_char + "h", head, _FORMAT_BYTE)[0])
+    (n_samples,) = struct.unpack_from(fmt_char + "H", head, _SAMPLES_BYTE)
+    data_bytes = size - len(head)
+    if not n_samples:
+        return _NO_SAMPLES
+    if data_bytes % (TRACE_HEADER_BYTES + n_samples * fmt.itemsize):
+        return _not_whole_traces(data_bytes, n_samples, fmt)
     return f"segyio cannot read it as SEG-Y ({exc})"

@@ -105,13 +105,17 @@ def _headers(geometry: SurveyGeometry, shot: int, endian: str) -> np.ndarray:
     sx = 10_000.0 + shot * g.shot_interval_m
     gx = sx + offsets
     cdp_x = (sx + gx) / 2
+    # Bins of half a group interval from the first source; with an even number of channels
+    # midpoints fall half-way, and floor (not rint, which rounds half to even) keeps one
+    # midpoint per CDP number.
+    cdp = np.floor((cdp_x - 10_000.0) / (g.group_interval_m / 2)).astype(np.int64) + 1
     columns = {
         "TRACE_SEQUENCE_LINE": shot * n + np.arange(1, n + 1),
         "TRACE_SEQUENCE_FILE": shot * n + np.arange(1, n + 1),
         "FieldRecord": np.full(n, 1001 + shot),
         "TraceNumber": np.arange(1, n + 1),
         "EnergySourcePoint": np.full(n, shot + 1),
-        "CDP": np.rint((cdp_x - 10_000.0) / (g.group_interval_m / 2)).astype(np.int64) + 1,
+        "CDP": cdp,
         "TraceIdentificationCode": np.ones(n),
         "offset": np.rint(offsets),
         "ElevationScalar": np.ones(n),

@@ -62,7 +62,10 @@ def create_output(path: str | os.PathLike[str], file_header: bytes, layout: Segy
     """
     path = Path(path)
     total = len(file_header) + layout.n_traces * layout.trace_bytes
-    free = shutil.disk_usage(path.parent).free
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the output: {exc.strerror}") from None
     if total > free:
         raise OutputError(f"{path}: not enough disk space: the output needs "
                           f"{_size(total)}, {_size(free)} free on that disk")

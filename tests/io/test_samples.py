@@ -1,0 +1,154 @@
+"""Sample formats, and IBM <-> float32 conversion checked bit for bit against segyio's C."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import segyio
+
+from seisproc.errors import SegyFormatError
+from seisproc.io.samples import decode, encode, float32_to_ibm, ibm_to_float32, sample_format
+
+F32 = np.finfo(np.float32)
+
+
+def ibm_words_segyio_writes(values: np.ndarray, path: Path) -> np.ndarray:
+    """The IBM words segyio.create stores for float32 ``values`` (one trace)."""
+    spec = segyio.spec()
+    spec.format, spec.samples, spec.tracecount = 1, np.arange(len(values)), 1
+    with segyio.create(path, spec) as f:
+        f.trace[0] = np.array(values, dtype=np.float32)  # a copy: segyio converts in place
+    return np.frombuffer(path.read_bytes()[3840:], dtype=">u4").astype(np.uint32)
+
+
+def float32_segyio_reads(words: np.ndarray, path: Path) -> np.ndarray:
+    """What segyio decodes from a trace holding the IBM ``words``."""
+    spec = segyio.spec()
+    spec.format, spec.samples, spec.tracecount = 1, np.arange(len(words)), 1
+    with segyio.create(path, spec) as f:
+        f.trace[0] = np.zeros(len(words), dtype=np.float32)
+    data = bytearray(path.read_bytes())
+    data[3840:] = np.asarray(words, dtype=">u4").tobytes()
+    path.write_bytes(bytes(data))
+    with segyio.open(path, ignore_geometry=True) as f:
+        return np.array(f.trace[0], dtype=np.float32)
+
+
+def ibm_reference(word: int) -> np.float32:
+    """The value an IBM word stands for, by definition, rounded to the nearest float32."""
+    sign = -1.0 if word >> 31 else 1.0
+    exponent, mantissa = (word >> 24) & 0x7F, word & 0xFFFFFF
+    return np.float32(sign * math.ldexp(mantissa, 4 * (exponent - 64) - 24))
+
+
+def floats_across_the_float32_range() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    magnitudes = 10.0 ** rng.uniform(-37.5, 38.5, 20_000)
+    random = (magnitudes * rng.choice([-1.0, 1.0], 20_000)).astype(np.float32)
+    special = np.array([0.0, -0.0, 1.0, -1.0, 0.1, -0.1, np.pi, 123456.79, 1e-30, -1e-30,
+                        1e30, -1e30, F32.tiny, -F32.tiny, F32.max, -F32.max, 2.0**-100,
+                        16.0**20, 1 - 2.0**-24, np.inf, -np.inf], dtype=np.float32)
+    return np.concatenate([special, random])
+
+
+def test_float32_to_ibm_is_bit_exact_with_segyio_including_zeros_and_extremes(
+        tmp_path: Path) -> None:
+    values = floats_across_the_float32_range()
+    expected = ibm_words_segyio_writes(values, tmp_path / "w.sgy")
+    ours = float32_to_ibm(values)
+    assert ours.dtype == np.uint32
+    mismatch = np.flatnonzero(ours != expected)
+    assert mismatch.size == 0, [(values[i], hex(ours[i]), hex(expected[i])) for i in mismatch[:5]]
+    assert ours[1] == 0  # -0.0 is written as a plain zero, as segyio does
+
+
+def normalized_ibm_words_float32_can_hold() -> np.ndarray:
+    rng = np.random.default_rng(11)
+    words = rng.integers(0, 2**32, 100_000, dtype=np.uint64).astype(np.uint32)
+    exponent, lead = (words >> 24) & 0x7F, (words >> 20) & 0xF
+    in_range = (exponent >= 0x22) & (exponent <= 0x60) & (lead != 0)
+    special = np.array([0x00000000, 0x80000000, 0x41100000, 0xC1100000, 0x40199999,
+                        0xC0199999, 0x21400000, 0xA1400000, 0x21FFFFFF, 0x60FFFFFF,
+                        0xE0FFFFFF, 0x4110000F, 0x46FFFFFF], dtype=np.uint32)
+    return np.concatenate([special, words[in_range]])
+
+
+def test_ibm_to_float32_is_bit_exact_with_segyio_including_zeros_and_extremes(
+        tmp_path: Path) -> None:
+    words = normalized_ibm_words_float32_can_hold()
+    expected = float32_segyio_reads(words, tmp_path / "r.sgy")
+    ours = ibm_to_float32(words.astype(">u4"))
+    assert ours.dtype == np.float32
+    mismatch = np.flatnonzero(ours.view(np.uint32) != expected.view(np.uint32))
+    assert mismatch.size == 0, [(hex(words[i]), ours[i], expected[i]) for i in mismatch[:5]]
+    assert ours.view(np.uint32)[1] == 0  # IBM -0 reads as +0.0, as in segyio
+    assert ours[9] == F32.max and ours[6] == F32.tiny
+
+
+def test_ibm_beyond_float32_range_reads_as_infinity_without_a_warning() -> None:
+    words = np.array([0x61100000, 0x611FFFFF, 0x7FFFFFFF, 0xFFFFFFFF], dtype=">u4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = ibm_to_float32(words)
+    np.testing.assert_array_equal(values, [np.inf, np.inf, np.inf, -np.inf])
+
+
+def test_ibm_below_float32_normal_range_and_unnormalized_read_as_their_value() -> None:
+    """Here segyio's table-driven conversion flushes or misreads; seisproc keeps the value."""
+    words = [0x21100000, 0xA1300000, 0x20100000, 0x1E800000, 0x00000001, 0x40000001,
+             0x41000001, 0x42012345, 0xC3000FFF]
+    ours = ibm_to_float32(np.array(words, dtype=">u4"))
+    expected = np.array([ibm_reference(w) for w in words], dtype=np.float32)
+    np.testing.assert_array_equal(ours.view(np.uint32), expected.view(np.uint32))
+    assert ours[0] > 0 and ours[5] == np.float32(2.0**-24)
+
+
+def test_ibm_round_trip_is_exact_for_values_with_at_most_21_significant_bits() -> None:
+    rng = np.random.default_rng(3)
+    values = (rng.integers(-2**20, 2**20, 10_000) * 2.0 ** rng.integers(-60, 60, 10_000))
+    values = values.astype(np.float32)
+    np.testing.assert_array_equal(ibm_to_float32(float32_to_ibm(values)), values)
+
+
+def test_ibm_round_trip_of_any_float_loses_less_than_one_part_in_a_million() -> None:
+    values = floats_across_the_float32_range()[:-2]  # finite ones
+    back = ibm_to_float32(float32_to_ibm(values))
+    np.testing.assert_allclose(back, values, rtol=2.0**-20, atol=0)
+    assert np.all(np.abs(back) <= np.abs(values))  # IBM truncates towards zero
+
+
+@pytest.mark.parametrize(("code", "itemsize", "is_float"), [
+    (1, 4, True), (2, 4, False), (3, 2, False), (5, 4, True), (6, 8, True), (8, 1, False),
+])
+def test_supported_sample_formats(code: int, itemsize: int, is_float: bool) -> None:
+    fmt = sample_format(code)
+    assert (fmt.code, fmt.itemsize, fmt.is_float) == (code, itemsize, is_float)
+    assert fmt.dtype("big").byteorder in (">", "|") and fmt.dtype("little").byteorder in "<|="
+
+
+@pytest.mark.parametrize("code", [0, 4, 7, 10, 16])
+def test_unsupported_format_code_names_the_code_and_the_supported_ones(code: int) -> None:
+    with pytest.raises(SegyFormatError, match=f"format code {code} is not supported.*5 "):
+        sample_format(code)
+
+
+@pytest.mark.parametrize("endian", ["big", "little"])
+def test_integer_formats_round_and_clip_on_encode(endian: str) -> None:
+    samples = np.array([1.4, -2.6, 2.5, 40000.0, -40000.0], dtype=np.float32)
+    raw = encode(samples, sample_format(3), endian)
+    assert raw.dtype == np.dtype(("<" if endian == "little" else ">") + "i2")
+    np.testing.assert_array_equal(raw, [1, -3, 2, 32767, -32768])
+    np.testing.assert_array_equal(decode(raw, sample_format(3)), [1, -3, 2, 32767, -32768])
+
+
+def test_ieee_encode_and_decode_are_exact_in_both_byte_orders() -> None:
+    samples = floats_across_the_float32_range()
+    for endian in ("big", "little"):
+        raw = encode(samples, sample_format(5), endian)
+        decoded = decode(raw, sample_format(5))
+        assert decoded.dtype == np.float32
+        np.testing.assert_array_equal(decoded.view(np.uint32), samples.view(np.uint32))
