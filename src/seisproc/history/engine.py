@@ -1,0 +1,122 @@
+"""SQLAlchemy engines for the history, tuned so several processes can share one SQLite file.
+
+The JobManager of one terminal writes progress while another terminal's ``seisproc jobs``
+reads and a third asks for a cancel, all on ``job_history.db``. Three SQLite settings make
+that work without "database is locked":
+
+* WAL journal: readers never block the writer, nor the writer them.
+* ``busy_timeout`` 10 s: a writer waits for the lock instead of failing at once.
+* Write transactions start with ``BEGIN IMMEDIATE``: they take the write lock first. A
+  deferred transaction that reads and then writes cannot wait for the lock (SQLite fails
+  it with ``SQLITE_BUSY`` at once, busy timeout or not, because its snapshot is stale).
+
+``synchronous=NORMAL`` keeps a commit at well under a millisecond: in WAL mode it cannot
+corrupt the database, and only a power cut (not a crashed process) can lose the last
+commits. Python's ``sqlite3`` would otherwise issue its own ``BEGIN`` before DML only;
+SQLAlchemy takes over (the recipe in SQLAlchemy's SQLite transaction docs).
+
+WAL needs every process on one host (its index is shared memory): keep the SQLite file
+on a local disk, and point drivers on several hosts at PostgreSQL instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+from seisproc.paths import seisproc_home
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "DATABASE_URL_ENV",
+    "create_history_engine",
+    "default_database_url",
+    "writer",
+]
+
+DATABASE_URL_ENV = "SEISPROC_DATABASE_URL"
+BUSY_TIMEOUT_MS = 10_000
+_WRITE_OPTION = "seisproc_write"
+
+
+def default_database_url() -> str:
+    """``$SEISPROC_DATABASE_URL``, else the SQLite file ``<seisproc home>/job_history.db``.
+
+    The variable lets a team share one PostgreSQL history without code changes
+    (``postgresql+psycopg://user@host/seisproc``).
+    """
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{seisproc_home() / 'job_history.db'}"
+
+
+def create_history_engine(url: str) -> Engine:
+    """An engine for ``url``; for a SQLite file, WAL and the transaction control above.
+
+    Raises
+    ------
+    ValueError
+        For an in-memory SQLite URL: each pooled connection would see its own empty
+        database. Use :class:`seisproc.jobs.memory.MemoryJobStore` instead.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        raise ValueError(f"{url}: an in-memory SQLite history is not shared between "
+                         "connections; give a file path, or use MemoryJobStore")
+    if not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool), whose transactions take SQLite's write lock first.
+
+    Use it for every transaction that writes; reads use ``engine`` and stay concurrent.
+    Other databases ignore the option.
+    """
+    return engine.execution_options(**{_WRITE_OPTION: True})
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN: see _begin_sqlite_...
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (the mode is stored in the file, so once is enough).
+
+    The switch needs an exclusive lock, and SQLite reports a competing switch (two
+    processes opening a fresh file) as "database is locked" at once, without waiting
+    for the busy timeout: retry until the timeout instead.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

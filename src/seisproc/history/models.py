@@ -1,0 +1,218 @@
+"""The job history's tables: jobs, their state transitions, pending control requests.
+
+A :class:`~seisproc.jobs.model.Job` is what the rest of seisproc exchanges; a
+:class:`JobRow` is its flattened, queryable form, one column per progress and error
+field, so analytics can filter and aggregate in SQL instead of unpacking JSON. The
+schema changes only through an Alembic revision in ``migrations/versions``;
+``tests/history`` checks that the revisions and these models agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
+
+__all__ = [
+    "Base",
+    "ControlRequestRow",
+    "JobEventRow",
+    "JobRow",
+    "UtcDateTime",
+    "job_from_row",
+    "job_to_row",
+    "processor_names",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Named constraints, so later SQLite migrations (batch mode) can find them by name."""
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+"""JSON everywhere; JSONB on PostgreSQL so analytics can index into flows and tags."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC.
+
+    SQLite has no time zone type: SQLAlchemy writes the wall-clock digits and drops the
+    offset, so a ``+02:00`` time would come back two hours off and naive. Times are
+    converted to UTC on the way in and marked UTC on the way out; PostgreSQL stores
+    ``timestamptz``. A naive datetime is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: job times need a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the history tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class JobRow(Base):
+    """One job as last saved: the whole :class:`~seisproc.jobs.model.Job`, flattened."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state", "state"),
+        Index("ix_jobs_created_at", "created_at"),
+        Index("ix_jobs_type_created_at", "type", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    units_done: Mapped[int]
+    units_total: Mapped[int]
+    traces_done: Mapped[int] = mapped_column(BigInteger)
+    """Big: a large 3D survey holds more than 2**31 traces."""
+    traces_total: Mapped[int] = mapped_column(BigInteger)
+    traces_per_s: Mapped[float] = mapped_column(Double)
+    eta_s: Mapped[float | None] = mapped_column(Double)
+    message: Mapped[str] = mapped_column(Text)
+    error_type: Mapped[str | None] = mapped_column(String(200))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_traceback: Mapped[str | None] = mapped_column(Text)
+    error_gather: Mapped[str | None] = mapped_column(Text)
+    flow: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    input: Mapped[str] = mapped_column(Text)
+    output: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    nodes: Mapped[list[str]] = mapped_column(JsonType)
+    tags: Mapped[list[str]] = mapped_column(JsonType)
+    processors: Mapped[list[str]] = mapped_column(JsonType)
+    """Processor names of the flow's steps, in order (``["bandpass", "agc"]``), so
+    analytics can count processor use without parsing flows."""
+
+
+class JobEventRow(Base):
+    """One state transition of a job, appended when a save changes its state."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    """``None`` for the job's first save."""
+    to_state: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class ControlRequestRow(Base):
+    """A pause, resume or cancel asked for by one process, for the job's owner to take.
+
+    No foreign key on ``job_id``: like the in-memory store, a request may name a job this
+    database has not seen yet, and it is deleted when taken anyway.
+    """
+
+    __tablename__ = "control_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def processor_names(flow: Mapping[str, Any]) -> list[str]:
+    """Names of the processors in a flow mapping's steps, in order.
+
+    Steps are one-key mappings (``{"agc": {"window_ms": 500}}``) as
+    :meth:`seisproc.processing.flow.Flow.to_mapping` writes them; a bare name counts too.
+
+    >>> processor_names({"steps": [{"bandpass": {"low_hz": 5}}, {"agc": {}}]})
+    ['bandpass', 'agc']
+    """
+    names: list[str] = []
+    for step in flow.get("steps") or ():
+        if isinstance(step, Mapping):
+            names.extend(str(key) for key in step)
+        elif isinstance(step, str):
+            names.append(step)
+    return names
+
+
+def job_to_row(job: Job) -> dict[str, Any]:
+    """Column values of ``job``'s row (the ``jobs`` table's column names as keys)."""
+    progress, error = job.progress, job.error
+    return {
+        "id": job.id, "name": job.name, "type": job.type.value, "state": job.state.value,
+        "priority": job.priority, "created_at": job.created_at, "started_at": job.started_at,
+        "finished_at": job.finished_at, "updated_at": job.updated_at,
+        "units_done": progress.units_done, "units_total": progress.units_total,
+        "traces_done": progress.traces_done, "traces_total": progress.traces_total,
+        "traces_per_s": progress.traces_per_s, "eta_s": progress.eta_s,
+        "message": job.message,
+        "error_type": error.type if error else None,
+        "error_message": error.message if error else None,
+        "error_traceback": error.traceback if error else None,
+        "error_gather": error.gather if error else None,
+        "flow": job.flow, "input": job.input, "output": job.output, "owner": job.owner,
+        "nodes": list(job.nodes), "tags": list(job.tags),
+        "processors": processor_names(job.flow),
+    }
+
+
+def job_from_row(row: Mapping[Any, Any]) -> Job:
+    """The :class:`~seisproc.jobs.model.Job` a ``jobs`` row holds (inverse of
+    :func:`job_to_row`)."""
+    error = None
+    if row["error_type"] is not None:
+        error = JobError(type=row["error_type"], message=row["error_message"] or "",
+                         traceback=row["error_traceback"] or "", gather=row["error_gather"])
+    progress = JobProgress(
+        units_done=row["units_done"], units_total=row["units_total"],
+        traces_done=row["traces_done"], traces_total=row["traces_total"],
+        traces_per_s=row["traces_per_s"], eta_s=row["eta_s"])
+    return Job(
+        id=row["id"], name=row["name"], type=JobType(row["type"]), state=JobState(row["state"]),
+        priority=row["priority"], created_at=row["created_at"], started_at=row["started_at"],
+        finished_at=row["finished_at"], updated_at=row["updated_at"], progress=progress,
+        message=row["message"], error=error, flow=row["flow"] or {}, input=row["input"],
+        output=row["output"], owner=row["owner"], nodes=tuple(row["nodes"] or ()),
+        tags=tuple(row["tags"] or ()))

@@ -1,0 +1,202 @@
+"""One contract for every :class:`~seisproc.jobs.ports.JobStore`, run against each store.
+
+Like huey's ``StorageTests``: :class:`JobStoreContract` holds the behaviours, and each
+``Test…`` subclass supplies a ``store`` fixture. SQL stores are built from a ``store_url``
+fixture, so PostgreSQL joins by subclassing :class:`TestJobHistoryStorageSqlite` with a
+``store_url`` that points at an empty database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from seisproc.history import JobHistoryStorage
+from seisproc.jobs.memory import MemoryJobStore
+from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
+from seisproc.jobs.ports import ControlRequest, JobStore
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def job_at(minutes: int, job_id: str, state: JobState = JobState.QUEUED) -> Job:
+    """A job created ``minutes`` after T0."""
+    created = T0 + timedelta(minutes=minutes)
+    return Job(id=job_id, name=f"job {job_id}", state=state, created_at=created,
+               updated_at=created)
+
+
+def full_job() -> Job:
+    """A job with every field away from its default, times in a non-UTC zone."""
+    cet = timezone(timedelta(hours=2))
+    return Job(
+        id="f00dcafe0001", name="bandpass line 12", type=JobType.QC, state=JobState.FAILED,
+        priority=3,
+        created_at=datetime(2026, 3, 1, 14, 0, 0, 250000, tzinfo=cet),
+        started_at=datetime(2026, 3, 1, 14, 0, 5, tzinfo=cet),
+        finished_at=datetime(2026, 3, 1, 14, 9, 59, 999999, tzinfo=cet),
+        updated_at=datetime(2026, 3, 1, 14, 9, 59, 999999, tzinfo=cet),
+        progress=JobProgress(units_done=7, units_total=12, traces_done=3_000_000_000,
+                             traces_total=5_000_000_000, traces_per_s=1234.5, eta_s=None),
+        message="gather ffid=1003 has NaNs",
+        error=JobError(type="ProcessingError", message="NaN in output",
+                       traceback="Traceback (most recent call last):\n  ...", gather="ffid=1003"),
+        flow={"name": "qc", "input": "/data/in.sgy", "output": "/data/out.sgy",
+              "gather_by": "ffid",
+              "steps": [{"bandpass": {"low_hz": 5.0, "high_hz": 60.0}}, {"agc": {}}]},
+        input="/data/in.sgy", output="/data/out.sgy", owner="node7:4242",
+        nodes=("node7", "node8"), tags=("line12", "qc"),
+    )
+
+
+class JobStoreContract:
+    """Behaviours every JobStore keeps. Subclasses provide a ``store`` fixture."""
+
+    def test_saved_job_comes_back_equal_with_every_field(self, store: JobStore) -> None:
+        job = full_job()
+        store.save_job(job)
+        loaded = store.get_job(job.id)
+        assert loaded == job
+        assert loaded is not None
+        for name in ("created_at", "started_at", "finished_at", "updated_at"):
+            value = getattr(loaded, name)
+            assert value.utcoffset() is not None, name
+            assert value == getattr(job, name), name
+        assert loaded.progress.eta_s is None
+        assert loaded.error == job.error
+        assert loaded.nodes == ("node7", "node8") and loaded.tags == ("line12", "qc")
+
+    def test_saving_again_replaces_the_record(self, store: JobStore) -> None:
+        job = job_at(0, "aaaa00000001")
+        store.save_job(job)
+        later = dataclasses.replace(
+            job, state=JobState.RUNNING, started_at=T0 + timedelta(seconds=1),
+            progress=JobProgress(units_done=2, units_total=10, traces_per_s=50.0, eta_s=8.0),
+            message="running", nodes=("n1",))
+        store.save_job(later)
+        assert store.get_job(job.id) == later
+        assert len(store.get_recent(10)) == 1
+
+    def test_get_job_by_unique_prefix(self, store: JobStore) -> None:
+        for i, job_id in enumerate(["abc123000000", "abd456000000", "abc"]):
+            store.save_job(job_at(i, job_id))
+        found = store.get_job("abd")
+        assert found is not None and found.id == "abd456000000"
+        exact = store.get_job("abc")
+        assert exact is not None and exact.id == "abc", "an exact id wins over a prefix"
+
+    def test_get_job_is_none_when_absent_or_ambiguous(self, store: JobStore) -> None:
+        store.save_job(job_at(0, "abc123000000"))
+        store.save_job(job_at(1, "abc456000000"))
+        assert store.get_job("ab") is None
+        assert store.get_job("zzz") is None
+        assert store.get_job("ABC1") is None, "prefixes are case-sensitive"
+        assert store.get_job("a_c") is None, "prefixes are literal, not patterns"
+        assert store.get_job("abc%") is None
+
+    def test_get_recent_is_newest_first_and_limited(self, store: JobStore) -> None:
+        for minutes, job_id in [(5, "j5"), (1, "j1"), (9, "j9"), (3, "j3")]:
+            store.save_job(job_at(minutes, job_id))
+        assert [j.id for j in store.get_recent()] == ["j9", "j5", "j3", "j1"]
+        assert [j.id for j in store.get_recent(2)] == ["j9", "j5"]
+        assert store.get_recent(0) == []
+
+    def test_list_jobs_filters_by_state_newest_first(self, store: JobStore) -> None:
+        store.save_job(job_at(1, "q1"))
+        store.save_job(job_at(2, "r2", JobState.RUNNING))
+        store.save_job(job_at(3, "c3", JobState.COMPLETED))
+        store.save_job(job_at(4, "r4", JobState.RUNNING))
+        assert [j.id for j in store.list_jobs([JobState.RUNNING])] == ["r4", "r2"]
+        running_or_queued = store.list_jobs([JobState.RUNNING, JobState.QUEUED])
+        assert [j.id for j in running_or_queued] == ["r4", "r2", "q1"]
+        assert [j.id for j in store.list_jobs()] == ["r4", "c3", "r2", "q1"]
+        assert store.list_jobs([JobState.FAILED]) == []
+        assert store.list_jobs([]) == []
+
+    def test_control_requests_are_taken_once_for_the_asked_jobs_only(
+            self, store: JobStore) -> None:
+        store.request_control("job-a", "pause")
+        store.request_control("job-b", "cancel")
+        store.request_control("job-a", "cancel")
+        assert store.take_control_requests(["job-a", "job-z"]) == [
+            ControlRequest("job-a", "pause"), ControlRequest("job-a", "cancel")]
+        assert store.take_control_requests(["job-a"]) == []
+        assert store.take_control_requests([]) == []
+        assert store.take_control_requests(["job-b"]) == [ControlRequest("job-b", "cancel")]
+        assert store.take_control_requests(["job-b"]) == []
+
+    def test_concurrent_takers_never_share_a_request(self, store: JobStore) -> None:
+        ids = [f"job-{i:03d}" for i in range(120)]
+        for job_id in ids:
+            store.request_control(job_id, "cancel")
+        taken: list[list[ControlRequest]] = [[] for _ in range(8)]
+        start = threading.Barrier(8)
+
+        def take(slot: int) -> None:
+            start.wait()
+            for _ in range(20):
+                taken[slot].extend(store.take_control_requests(ids))
+
+        run_threads(take, 8)
+        everything = [r.job_id for batch in taken for r in batch]
+        assert sorted(everything) == ids
+
+    def test_concurrent_saves_from_eight_threads_lose_nothing(self, store: JobStore) -> None:
+        start = threading.Barrier(8)
+
+        def save(slot: int) -> None:
+            start.wait()
+            for i in range(25):
+                job = job_at(slot * 25 + i, f"t{slot}-{i:02d}")
+                store.save_job(job)
+                store.save_job(dataclasses.replace(
+                    job, state=JobState.RUNNING, progress=JobProgress(units_done=i)))
+
+        run_threads(save, 8)
+        jobs = store.list_jobs()
+        assert len(jobs) == 200
+        assert {j.state for j in jobs} == {JobState.RUNNING}
+        assert all(j.progress.units_done == int(j.id.split("-")[1]) for j in jobs)
+
+
+def run_threads(target: Callable[[int], None], count: int) -> None:
+    """Run ``target(slot)`` on ``count`` threads and re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def guarded(slot: int) -> None:
+        try:
+            target(slot)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+
+
+class TestMemoryJobStore(JobStoreContract):
+    @pytest.fixture
+    def store(self) -> JobStore:
+        return MemoryJobStore()
+
+
+class TestJobHistoryStorageSqlite(JobStoreContract):
+    @pytest.fixture
+    def store_url(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path / 'history.db'}"
+
+    @pytest.fixture
+    def store(self, store_url: str) -> Iterator[JobStore]:
+        storage = JobHistoryStorage(store_url)
+        yield storage
+        storage.close()
