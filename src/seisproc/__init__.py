@@ -4,7 +4,7 @@ The public names a script or notebook needs are re-exported here:
 
 >>> import seisproc
 >>> flow = seisproc.load_flow("flow.yaml")          # doctest: +SKIP
->>> summary = seisproc.run_flow(flow)               # doctest: +SKIP
+>>> job = seisproc.run_flow(flow)                   # doctest: +SKIP
 """
 
 from seisproc._version import __version__
@@ -25,7 +25,7 @@ from seisproc.io import (
     open_segy,
     synthesize_survey,
 )
-from seisproc.jobs import RunSummary, plan_job, run_flow
+from seisproc.jobs import Job, JobManager, JobState, plan_job
 from seisproc.processing.base import (
     GatherContext,
     Processor,
@@ -44,7 +44,9 @@ __all__ = [
     "ParameterError",
     "ProcessingError",
     "Processor",
-    "RunSummary",
+    "Job",
+    "JobManager",
+    "JobState",
     "SegyFile",
     "SegyFormatError",
     "SeisprocError",
@@ -54,8 +56,19 @@ __all__ = [
     "create_processor",
     "gather_index",
     "load_flow",
+    "open_manager",
     "open_segy",
     "plan_job",
     "run_flow",
     "synthesize_survey",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The engine (Ray, the history database) loads on first use, not on ``import seisproc``,
+    so that using the I/O or the processors alone stays light."""
+    if name in ("open_manager", "run_flow"):
+        from seisproc import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'seisproc' has no attribute {name!r}")

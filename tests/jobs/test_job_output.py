@@ -1,4 +1,4 @@
-"""Running a flow: the output is a faithful processed copy, or nothing at all."""
+"""A processing job's output is a faithful processed copy of its input, or nothing at all."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 import segyio
 
-from seisproc.errors import OutputError, ParameterError, ProcessingError
+from seisproc.errors import OutputError
 from seisproc.io import SurveyGeometry, synthesize_survey
 from seisproc.io.segy import open_segy
-from seisproc.jobs.local import run_flow
+from seisproc.jobs.model import JobState
 from seisproc.jobs.plan import partial_path_for, plan_job
-from seisproc.jobs.units import UnitProcessor
 from seisproc.processing.flow import Flow
 
 STEPS = [{"bandpass": {"f1": 5, "f2": 10, "f3": 60, "f4": 80}}, {"agc": {"window_ms": 500}}]
@@ -31,10 +30,11 @@ def make_flow(survey: Path, steps: list | None = None, output: str = "out.sgy",
                               "gather_by": gather_by, "steps": steps or STEPS}, survey.parent)
 
 
-def test_output_keeps_every_trace_header_and_the_sample_interval(survey: Path) -> None:
+def test_output_keeps_every_trace_header_and_the_sample_interval(survey: Path, run_job) -> None:
     flow = make_flow(survey)
-    summary = run_flow(flow)
-    assert summary.n_traces == 150 and summary.n_gathers == 5
+    job = run_job(flow)
+    assert job.state is JobState.COMPLETED
+    assert job.progress.traces_done == 150 and job.progress.units_total == 3
     with segyio.open(survey, ignore_geometry=True) as src, \
             segyio.open(flow.output, ignore_geometry=True) as out:
         assert out.tracecount == src.tracecount
@@ -44,9 +44,10 @@ def test_output_keeps_every_trace_header_and_the_sample_interval(survey: Path) -
         assert out.bin[segyio.BinField.Format] == src.bin[segyio.BinField.Format]
 
 
-def test_output_samples_equal_the_processors_applied_gather_by_gather(survey: Path) -> None:
+def test_output_samples_equal_the_processors_applied_gather_by_gather(survey: Path,
+                                                                    run_job) -> None:
     flow = make_flow(survey)
-    run_flow(flow)
+    run_job(flow)
     processors = flow.processors()
     from seisproc.processing.base import GatherContext
     with open_segy(survey) as src, open_segy(flow.output) as out:
@@ -58,9 +59,9 @@ def test_output_samples_equal_the_processors_applied_gather_by_gather(survey: Pa
         np.testing.assert_array_equal(out.read_samples(positions), expected)
 
 
-def test_provenance_is_recorded_in_the_textual_header(survey: Path) -> None:
+def test_provenance_is_recorded_in_the_textual_header(survey: Path, run_job) -> None:
     flow = make_flow(survey)
-    run_flow(flow)
+    run_job(flow)
     with open_segy(flow.output) as out:
         lines = out.text_header().splitlines()
     assert "SEISPROC" in lines[30]
@@ -69,76 +70,55 @@ def test_provenance_is_recorded_in_the_textual_header(survey: Path) -> None:
         assert lines[:30] == src.text_header().splitlines()[:30]
 
 
-def test_unsorted_gather_key_writes_traces_back_in_input_order(survey: Path) -> None:
+def test_unsorted_gather_key_writes_traces_back_in_input_order(survey: Path, run_job) -> None:
     by_ffid = make_flow(survey, output="ffid.sgy", steps=[{"tpow": {"power": 2.0}}])
     by_cdp = make_flow(survey, gather_by="cdp", output="cdp.sgy", steps=[{"tpow": {"power": 2.0}}])
-    run_flow(by_cdp)
-    run_flow(by_ffid)
+    run_job(by_cdp)
+    run_job(by_ffid)
     assert by_cdp.output.read_bytes()[3600:] == by_ffid.output.read_bytes()[3600:]
 
 
-def test_two_runs_of_the_same_flow_are_byte_identical(survey: Path) -> None:
+def test_two_runs_of_the_same_flow_are_byte_identical(survey: Path, run_job) -> None:
     flow = make_flow(survey)
-    run_flow(flow)
+    run_job(flow)
     first = flow.output.read_bytes()
-    run_flow(flow, overwrite=True)
+    run_job(flow, overwrite=True)
     assert flow.output.read_bytes() == first
 
 
-def test_output_equal_to_input_is_refused_and_input_untouched(survey: Path) -> None:
+def test_output_equal_to_input_is_refused_and_input_untouched(survey: Path, run_job) -> None:
     before = survey.read_bytes()
     with pytest.raises(OutputError, match="never overwrites its input"):
-        run_flow(make_flow(survey, output=survey.name))
+        run_job(make_flow(survey, output=survey.name))
     with pytest.raises(OutputError, match="never overwrites its input"):
-        run_flow(make_flow(survey, output=survey.name), overwrite=True)
+        run_job(make_flow(survey, output=survey.name), overwrite=True)
     assert survey.read_bytes() == before
 
 
-def test_existing_output_is_refused_unless_overwrite(survey: Path) -> None:
+def test_existing_output_is_refused_unless_overwrite(survey: Path, run_job) -> None:
     flow = make_flow(survey)
     flow.output.write_bytes(b"precious")
     with pytest.raises(OutputError, match="already exists; use --overwrite"):
-        run_flow(flow)
+        run_job(flow)
     assert flow.output.read_bytes() == b"precious"
-    run_flow(flow, overwrite=True)
+    run_job(flow, overwrite=True)
     assert flow.output.stat().st_size > 3600
 
 
-def test_corner_above_nyquist_is_refused_before_any_output(survey: Path) -> None:
+def test_corner_above_nyquist_fails_the_job_before_any_output(survey: Path, run_job) -> None:
     flow = make_flow(survey, steps=[{"bandpass": {"f1": 5, "f2": 10, "f3": 100, "f4": 200}}])
-    with pytest.raises(ParameterError, match=r"step 1 \(bandpass\).*125"):
-        run_flow(flow)
+    job = run_job(flow)
+    assert job.state is JobState.FAILED and job.error is not None
+    assert job.error.type == "ParameterError"
+    assert "step 1 (bandpass)" in job.error.message and "125" in job.error.message
     assert not flow.output.exists()
-    assert not partial_path_for(flow.output).exists()
+    assert not partial_path_for(flow.output, job.id).exists()
 
 
-def test_processing_error_names_the_gather_and_leaves_no_output(survey: Path, monkeypatch) -> None:
-    flow = make_flow(survey)
-    real = UnitProcessor.process_gather
-
-    def fail_on_third_shot(self, samples, headers, key_value):  # type: ignore[no-untyped-def]
-        if key_value == 1003:
-            samples = samples[:, :0]  # an empty gather makes the FFT fail inside a processor
-        return real(self, samples, headers, key_value)
-
-    monkeypatch.setattr(UnitProcessor, "process_gather", fail_on_third_shot)
-    with pytest.raises(ProcessingError, match=r"shots\.sgy: gather ffid=1003, step 1 \(bandpass\)"):
-        run_flow(flow)
-    assert not flow.output.exists()
-    assert not partial_path_for(flow.output).exists()
-
-
-def test_interrupt_removes_the_partial_output(survey: Path, monkeypatch) -> None:
-    flow = make_flow(survey)
-
-    def interrupt(result, plan):  # type: ignore[no-untyped-def]
-        assert plan.partial_path.exists()
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_flow(flow, progress=interrupt)
-    assert not flow.output.exists()
-    assert not partial_path_for(flow.output).exists()
+def test_unknown_gather_key_fails_the_job_naming_the_key(survey: Path, run_job) -> None:
+    job = run_job(make_flow(survey, gather_by="shotpoint_number"))
+    assert job.state is JobState.FAILED and job.error is not None
+    assert "unknown trace-header key 'shotpoint_number'" in job.error.message
 
 
 def test_plan_cuts_gathers_into_units_covering_every_trace_once(survey: Path) -> None:
@@ -148,7 +128,7 @@ def test_plan_cuts_gathers_into_units_covering_every_trace_once(survey: Path) ->
     assert sorted(positions.tolist()) == list(range(150))
 
 
-def test_integer_input_is_written_as_ieee_float(tmp_path: Path) -> None:
+def test_integer_input_is_written_as_ieee_float(tmp_path: Path, run_job) -> None:
     spec = segyio.spec()
     spec.format, spec.samples, spec.tracecount, spec.sorting = 3, range(200), 4, None
     path = tmp_path / "int16.sgy"
@@ -158,7 +138,7 @@ def test_integer_input_is_written_as_ieee_float(tmp_path: Path) -> None:
             f.trace[i] = (np.sin(np.arange(200) / 5.0) * 1000).astype(np.int16)
         f.bin.update(hdt=4000)
     flow = make_flow(path, steps=[{"agc": {"window_ms": 200}}])
-    run_flow(flow)
+    assert run_job(flow).state is JobState.COMPLETED
     with segyio.open(flow.output, ignore_geometry=True) as out:
         assert out.bin[segyio.BinField.Format] == 5
         assert 0.5 < np.sqrt(np.mean(out.trace[1] ** 2)) < 2.0

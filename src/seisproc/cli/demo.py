@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from seisproc.cli.follow import follow_job
 from seisproc.cli.progress import trace_progress
-from seisproc.cli.report import print_summary
+from seisproc.engine import open_manager
 from seisproc.io.synth import SurveyGeometry, synthesize_survey
-from seisproc.jobs.local import run_flow
 from seisproc.paths import seisproc_home
 from seisproc.processing.flow import load_flow
 
@@ -33,7 +33,7 @@ steps:
 @click.option("--channels", default=240, show_default=True, type=click.IntRange(1))
 @click.option("--samples", default=1501, show_default=True, type=click.IntRange(2, 32767))
 def demo(folder: Path | None, shots: int, channels: int, samples: int) -> None:
-    """Make a synthetic survey, run a bandpass + AGC flow over it, print the result."""
+    """Make a synthetic survey, run a bandpass + AGC flow over it as a job, print the result."""
     folder = folder or seisproc_home() / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     survey = folder / "shots.sgy"
@@ -44,10 +44,12 @@ def demo(folder: Path | None, shots: int, channels: int, samples: int) -> None:
     flow_file = folder / "flow.yaml"
     flow_file.write_text(DEMO_FLOW, encoding="utf-8")
     click.echo(f"flow written to {flow_file}")
-    flow = load_flow(flow_file)
-    with trace_progress(flow.name, total=shots * channels) as bar:
-        summary = run_flow(flow, overwrite=True, progress=lambda result, plan: bar.update(
-            bar.task_ids[0], advance=result.traces))
-    print_summary(summary)
-    click.echo(f"\nProcessed survey: {summary.output}")
-    click.echo(f"Run it again yourself: seisproc run {flow_file} --overwrite")
+    click.echo("starting the local Ray workers…")
+    manager = open_manager()
+    try:
+        job = follow_job(manager, manager.submit(load_flow(flow_file), overwrite=True))
+    finally:
+        manager.close(active="cancel")
+    click.echo(f"\nProcessed survey: {job.output}")
+    click.echo(f"Job history: seisproc jobs    Run it again: seisproc run {flow_file} "
+               "--overwrite")

@@ -7,7 +7,6 @@ Ctrl-C exits 130 after the command has cleaned up its partial output.
 
 from __future__ import annotations
 
-import sys
 import traceback
 from typing import Any
 
@@ -52,9 +51,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register_commands() -> None:
-    from seisproc.cli import demo, inspect, run, synth
+    from seisproc.cli import demo, inspect, jobs, run, synth
 
-    for command in (synth.synth, run.run, demo.demo, inspect.info, inspect.processors):
+    for command in (synth.synth, run.run, demo.demo, jobs.jobs, jobs.resume, jobs.pause,
+                    jobs.cancel, inspect.info, inspect.processors):
         cli.add_command(command)
 
 
@@ -67,4 +67,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

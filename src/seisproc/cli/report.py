@@ -1,28 +1,73 @@
-"""How a finished run is shown in the terminal."""
+"""How jobs are shown in the terminal: a finished job's summary, the jobs table, JSON."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from seisproc.jobs.local import RunSummary
+from seisproc.jobs.model import Job, JobState
 
-__all__ = ["print_summary"]
+__all__ = ["print_job_summary", "jobs_table", "job_json", "format_duration"]
+
+_STATE_STYLE = {
+    JobState.COMPLETED: "green", JobState.FAILED: "red", JobState.CANCELLED: "yellow",
+    JobState.RUNNING: "cyan", JobState.PAUSED: "magenta", JobState.INTERRUPTED: "red",
+    JobState.QUEUED: "white", JobState.CANCELLING: "yellow",
+}
 
 
-def print_summary(summary: RunSummary, console: Console | None = None) -> None:
-    """A two-column table: what ran, how much, how fast, where the output is."""
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def print_job_summary(job: Job, console: Console | None = None) -> None:
+    """Two columns: what ran, how much, how fast, where the output is."""
     console = console or Console()
+    p = job.progress
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("flow", summary.flow_name)
-    table.add_row("input", str(summary.input))
-    table.add_row("output", f"[bold green]{summary.output}[/]")
-    table.add_row("gathers / traces", f"{summary.n_gathers:,} / {summary.n_traces:,}")
-    table.add_row("time", f"{summary.seconds:.2f} s ({summary.traces_per_s:,.0f} traces/s)")
-    table.add_row("RMS amplitude", f"{summary.rms_in:.4g} in, {summary.rms_out:.4g} out")
-    if summary.non_finite:
-        table.add_row("[red]non-finite samples", f"[red]{summary.non_finite:,} (NaN or Inf)")
-    table.add_row("output size", f"{summary.bytes_written / 1e6:,.1f} MB")
+    style = _STATE_STYLE.get(job.state, "white")
+    table.add_row("job", f"{job.id} ({job.name}) [{style}]{job.state.value}[/]")
+    table.add_row("input", job.input)
+    table.add_row("output", f"[bold green]{job.output}[/]" if job.state is JobState.COMPLETED
+                  else f"{job.output} (not written)")
+    table.add_row("units / traces", f"{p.units_done:,}/{p.units_total:,} / "
+                  f"{p.traces_done:,}/{p.traces_total:,}")
+    seconds = job.duration_s or 0.0
+    rate = p.traces_done / seconds if seconds > 0 else 0.0
+    table.add_row("time", f"{seconds:.2f} s ({rate:,.0f} traces/s)")
+    if job.nodes:
+        table.add_row("nodes", ", ".join(job.nodes))
+    if job.state is JobState.COMPLETED and Path(job.output).exists():
+        table.add_row("output size", f"{Path(job.output).stat().st_size / 1e6:,.1f} MB")
+    if job.message and job.state is not JobState.COMPLETED:
+        table.add_row("note", job.message)
     console.print(table)
+
+
+def jobs_table(jobs: list[Job]) -> Table:
+    table = Table("id", "name", "state", "progress", "traces/s", "duration", "output",
+                  box=None, padding=(0, 1))
+    for job in jobs:
+        style = _STATE_STYLE.get(job.state, "white")
+        rate = f"{job.progress.traces_per_s:,.0f}" if job.progress.traces_per_s else "-"
+        table.add_row(job.id, job.name, f"[{style}]{job.state.value}[/]",
+                      f"{job.progress.fraction:6.1%}", rate, format_duration(job.duration_s),
+                      job.output)
+    return table
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """The job's dict with ``progress`` as a fraction (details in ``progress_detail``)."""
+    data = job.to_dict()
+    data["progress_detail"] = data["progress"]
+    data["progress"] = job.progress.fraction
+    return data

@@ -1,31 +1,94 @@
-"""``seisproc run``: run a flow file with a progress bar."""
+"""``seisproc run``: run a flow file as a job, in the foreground or detached."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
 
-from seisproc.cli.progress import trace_progress
-from seisproc.cli.report import print_summary
-from seisproc.jobs.local import run_flow
+from seisproc.cli.follow import follow_job
+from seisproc.engine import open_manager
+from seisproc.errors import SeisprocError
+from seisproc.jobs.plan import check_output_path
+from seisproc.paths import seisproc_home
 from seisproc.processing.flow import load_flow
 
-__all__ = ["run"]
+__all__ = ["run", "address_option", "database_option"]
+
+address_option = click.option(
+    "--address", envvar="SEISPROC_RAY_ADDRESS", default=None,
+    help="Ray cluster to run on ('auto', 'ray://host:10001'); default: a local Ray.")
+database_option = click.option(
+    "--database-url", envvar="SEISPROC_DATABASE_URL", default=None,
+    help="Job history database URL; default: SQLite in SEISPROC_HOME.")
 
 
 @click.command()
 @click.argument("flow_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace the output if it exists.")
-def run(flow_file: Path, overwrite: bool) -> None:
-    """Run the processing flow in FLOW_FILE (YAML or TOML)."""
+@click.option("--priority", default=0, show_default=True, help="Higher starts first.")
+@click.option("--detach", is_flag=True, help="Run in the background and return at once.")
+@click.option("--on-interrupt", type=click.Choice(["cancel", "pause"]), default="cancel",
+              show_default=True, help="What Ctrl-C does to the job.")
+@click.option("--job-id-file", type=click.Path(path_type=Path), hidden=True)
+@address_option
+@database_option
+def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interrupt: str,
+        job_id_file: Path | None, address: str | None, database_url: str | None) -> None:
+    """Run the processing flow in FLOW_FILE (YAML or TOML) as a job on Ray."""
     flow = load_flow(flow_file)
-    summary = None
-    with trace_progress(flow.name, total=0) as bar:
-        task = bar.task_ids[0]
+    check_output_path(flow, overwrite)
+    if detach:
+        _detach(flow_file, overwrite, priority, address, database_url)
+        return
+    manager = open_manager(address=address, database_url=database_url)
+    try:
+        job = manager.submit(flow, overwrite=overwrite, priority=priority)
+        if job_id_file is not None:
+            job_id_file.write_text(job.id)
+        else:
+            click.echo(f"job {job.id} submitted ({flow.name}); Ctrl-C to {on_interrupt}",
+                       err=True)
+        follow_job(manager, job, on_interrupt)
+    finally:
+        manager.close(active="pause" if on_interrupt == "pause" else "cancel")
 
-        def advance(result, plan):  # type: ignore[no-untyped-def]
-            bar.update(task, total=plan.n_traces, advance=result.traces)
 
-        summary = run_flow(flow, overwrite=overwrite, progress=advance)
-    print_summary(summary)
+def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None,
+            database_url: str | None) -> None:
+    """Start ``seisproc run`` in a new session that outlives this terminal."""
+    logs = seisproc_home() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    id_file = logs / f".job-id-{os.getpid()}-{stamp}"
+    log_path = logs / f"run-{stamp}-{os.getpid()}.log"
+    args = [sys.executable, "-m", "seisproc", "run", str(flow_file), "--job-id-file",
+            str(id_file), "--priority", str(priority)]
+    args += ["--overwrite"] if overwrite else []
+    args += ["--address", address] if address else []
+    args += ["--database-url", database_url] if database_url else []
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                 start_new_session=True)
+    job_id = _wait_for_id(id_file, child, log_path)
+    click.echo(f"job {job_id} running in the background (pid {child.pid}, log {log_path})")
+    click.echo(f"watch: seisproc jobs   pause: seisproc pause {job_id}   "
+               f"cancel: seisproc cancel {job_id}")
+
+
+def _wait_for_id(id_file: Path, child: subprocess.Popen[bytes], log_path: Path) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if id_file.exists() and id_file.read_text():
+            job_id = id_file.read_text().strip()
+            id_file.unlink()
+            return job_id
+        if child.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
+            raise SeisprocError(f"the background run stopped at once: {' '.join(tail)}")
+        time.sleep(0.05)
+    raise SeisprocError(f"the background run did not report a job id; see {log_path}")

@@ -1,16 +1,41 @@
-"""Jobs: planning a flow into units of work and running them."""
+"""Jobs: the domain of the job engine (no Ray, no database inside).
 
-from seisproc.jobs.local import RunSummary, run_flow
+Planning a flow into units of work, the job record and its life cycle, events, the
+:class:`JobManager` driver, checkpoints, and the ports adapters implement.
+"""
+
+from seisproc.jobs.checkpoints import CheckpointStore
+from seisproc.jobs.events import EventBus, JobEvent, JobEventKind
+from seisproc.jobs.manager import JobManager, JobNotFound
+from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
 from seisproc.jobs.plan import JobPlan, plan_job
+from seisproc.jobs.ports import Completion, ControlRequest, Executor, JobSpec, JobStore
+from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.jobs.units import GatherRef, UnitProcessor, UnitResult, WorkUnit
 
 __all__ = [
+    "CheckpointStore",
+    "Completion",
+    "ControlRequest",
+    "EventBus",
+    "Executor",
     "GatherRef",
+    "IllegalTransition",
+    "Job",
+    "JobError",
+    "JobEvent",
+    "JobEventKind",
+    "JobManager",
+    "JobNotFound",
     "JobPlan",
-    "RunSummary",
+    "JobProgress",
+    "JobSpec",
+    "JobState",
+    "JobStore",
+    "JobType",
     "UnitProcessor",
     "UnitResult",
     "WorkUnit",
     "plan_job",
-    "run_flow",
+    "transition",
 ]

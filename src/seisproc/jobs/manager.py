@@ -9,6 +9,7 @@ nothing: a unit goes out, traces are written, a small result comes back.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import logging
 import threading
@@ -55,7 +56,7 @@ class JobManager:
     <JobState.COMPLETED: 'COMPLETED'>
     """
 
-    def __init__(self, store: JobStore, executor: Executor | Callable[[], Executor],
+    def __init__(self, store: JobStore, executor_factory: Callable[[], Executor],
                  checkpoints: CheckpointStore, *, max_running: int = 4,
                  gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT,
                  control_poll_s: float = 0.25) -> None:
@@ -64,7 +65,8 @@ class JobManager:
         self.max_running = max_running
         self.gathers_per_unit = gathers_per_unit
         self.owner = this_owner()
-        self._executor_source = executor
+        self._executor_factory = executor_factory
+        """Called on the first job that starts: starting Ray takes seconds, submit may not."""
         self._executor: Executor | None = None
         self._events = EventBus()
         self._lock = threading.RLock()
@@ -131,7 +133,7 @@ class JobManager:
         self._kick()
         return job
 
-    def cancel_all(self) -> list[Job]:
+    def cancel_all(self) -> builtins.list[Job]:
         """Cancel every active job this manager owns."""
         with self._lock:
             active = [j.id for j in self._jobs.values() if j.state.is_active()
@@ -148,14 +150,14 @@ class JobManager:
             raise JobNotFound(f"no job {job_id!r} in the history")
         return job
 
-    def list(self, states: Sequence[JobState] | None = None) -> list[Job]:
+    def list(self, states: Sequence[JobState] | None = None) -> builtins.list[Job]:
         """Jobs in the store (this manager's own at their latest state), newest first."""
         with self._lock:
             mine = dict(self._jobs)
         jobs = [mine.get(j.id, j) for j in self.store.list_jobs(states)]
         return [j for j in jobs if states is None or j.state in states]
 
-    def get_job_history(self, limit: int = 50) -> list[Job]:
+    def get_job_history(self, limit: int = 50) -> builtins.list[Job]:
         return self.store.get_recent(limit)
 
     def wait(self, job_id: str, timeout_s: float | None = None,
@@ -223,7 +225,7 @@ class JobManager:
             self._executor.shutdown()
 
     # ------------------------------------------------------------------ recovery
-    def recover(self) -> list[Job]:
+    def recover(self) -> builtins.list[Job]:
         """Mark jobs whose owning process died: INTERRUPTED, or CANCELLED if cancelling."""
         found = []
         for job in self.store.list_jobs([S.QUEUED, S.RUNNING, S.PAUSED, S.CANCELLING]):
@@ -340,10 +342,7 @@ class JobManager:
 
     def _executor_ready(self) -> Executor:
         if self._executor is None:
-            source = self._executor_source
-            self._executor = source() if callable(source) and not isinstance(
-                source, Executor) else source  # type: ignore[assignment]
-        assert self._executor is not None
+            self._executor = self._executor_factory()
         return self._executor
 
     def _start_queued(self) -> None:
@@ -442,7 +441,10 @@ class JobManager:
         nodes = job.nodes if not completion.node or completion.node in job.nodes else (
             *job.nodes, completion.node)
         job = dataclasses.replace(job, progress=run.progress(), nodes=nodes)
-        persist = len(run.done) == len(run.plan.units) or len(run.done) % 8 == 0
+        now = time.monotonic()
+        persist = len(run.done) == len(run.plan.units) or now - run.persisted_at >= 0.5
+        if persist:
+            run.persisted_at = now
         self._publish(job, JobEventKind.PROGRESS, {
             "unit": completion.unit.number, "seconds": completion.result.seconds,
             "traces": completion.result.traces, "node": completion.node}, persist=persist)

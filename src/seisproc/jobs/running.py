@@ -31,6 +31,8 @@ class JobRun:
     traces_done: int = 0
     started_monotonic: float = field(default_factory=time.monotonic)
     traces_at_start: int = 0
+    persisted_at: float = 0.0
+    """Monotonic time progress was last written to the store (it is throttled)."""
     stopping: bool = False
     """Cancel or failure asked: nothing more is dispatched, in-flight units are dropped."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,9 @@ class UnitResult:
     sum_squares_in: float
     sum_squares_out: float
     non_finite: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
+    finished_at: float = 0.0
+    """Wall-clock time (``time.time()``) the unit's last trace was written: the start of
+    the progress-delivery latency the driver is measured by."""
 
 
 StopCheck = Callable[[], bool]
@@ -89,7 +91,7 @@ class UnitProcessor:
             non_finite += int(out.size - np.count_nonzero(finite))
             ss_out += float(np.sum(np.square(out, where=finite, out=np.zeros_like(out))))
         return UnitResult(unit.number, traces, len(unit.gathers), time.perf_counter() - start,
-                          ss_in, ss_out, non_finite)
+                          ss_in, ss_out, non_finite, finished_at=time.time())
 
     def process_gather(self, samples: np.ndarray, headers: np.ndarray,
                        key_value: int) -> np.ndarray:
