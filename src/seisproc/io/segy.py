@@ -156,7 +156,7 @@ class SegyFile:
         positions = np.asarray(positions, dtype=np.int64).reshape(-1)
         self._check_positions(positions)
         records = np.empty(len(positions), dtype=self.layout.record_dtype())
-        buffer = memoryview(records.view(np.uint8).reshape(-1))
+        buffer = memoryview(records.view(np.uint8).reshape(-1).data)
         size = self.layout.trace_bytes
         for start, stop in contiguous_runs(positions):
             offset = self.layout.data_offset + int(positions[start]) * size

@@ -55,7 +55,8 @@ def ricker_spectrum(n_fft: int, dt_s: float, peak_hz: float) -> np.ndarray:
     """rfft of a zero-phase Ricker wavelet with peak frequency ``peak_hz``, peak amplitude 1."""
     f = scipy.fft.rfftfreq(n_fft, dt_s)
     spectrum = (f / peak_hz) ** 2 * np.exp(-((f / peak_hz) ** 2))
-    return spectrum / scipy.fft.irfft(spectrum, n_fft)[0]
+    peak = float(scipy.fft.irfft(spectrum, n_fft)[0])
+    return np.asarray(spectrum / peak)
 
 
 def _spikes(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) -> np.ndarray:
@@ -74,7 +75,8 @@ def _spikes(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) 
 
 def _convolve(spikes: np.ndarray, spectrum: np.ndarray, n_fft: int) -> np.ndarray:
     n = spikes.shape[1]
-    return scipy.fft.irfft(scipy.fft.rfft(spikes, n_fft, axis=1) * spectrum, n_fft, axis=1)[:, :n]
+    out = scipy.fft.irfft(scipy.fft.rfft(spikes, n_fft, axis=1) * spectrum, n_fft, axis=1)
+    return np.asarray(out[:, :n])
 
 
 def shot_gather(geometry: SurveyGeometry, shot: int, seed: int = 0) -> np.ndarray:
