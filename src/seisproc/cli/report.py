@@ -45,7 +45,7 @@ def print_job_summary(job: Job, console: Console | None = None) -> None:
     rate = p.traces_done / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.2f} s ({rate:,.0f} traces/s)")
     if job.nodes:
-        table.add_row("nodes", ", ".join(job.nodes))
+        table.add_row("nodes", ", ".join(node[:12] for node in job.nodes))
     if job.state is JobState.COMPLETED and Path(job.output).exists():
         table.add_row("output size", f"{Path(job.output).stat().st_size / 1e6:,.1f} MB")
     if job.message and job.state is not JobState.COMPLETED:
@@ -54,8 +54,14 @@ def print_job_summary(job: Job, console: Console | None = None) -> None:
 
 
 def jobs_table(jobs: list[Job]) -> Table:
-    table = Table("id", "name", "state", "progress", "traces/s", "duration", "output",
-                  box=None, padding=(0, 1))
+    table = Table(box=None, padding=(0, 1))
+    table.add_column("id", no_wrap=True, min_width=12)
+    table.add_column("name", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("progress", no_wrap=True, justify="right")
+    table.add_column("traces/s", no_wrap=True, justify="right")
+    table.add_column("duration", no_wrap=True, justify="right")
+    table.add_column("output", overflow="fold")
     for job in jobs:
         style = _STATE_STYLE.get(job.state, "white")
         rate = f"{job.progress.traces_per_s:,.0f}" if job.progress.traces_per_s else "-"

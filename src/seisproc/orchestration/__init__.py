@@ -1,0 +1,20 @@
+"""Ray adapter of the job engine: worker actors, the executor, connecting to a cluster.
+
+Only composition roots (CLI, GUI) import this package; the domain core (``jobs``,
+``processing``, ``io``) never does, so it runs without Ray.
+"""
+
+from seisproc.orchestration.cluster import cluster_cpus, connect, node_id, ray_shutdown_if_started
+from seisproc.orchestration.executor import RayExecutor, WorkerStatus
+from seisproc.orchestration.workers import BaseWorkerActor, CpuWorkerActor
+
+__all__ = [
+    "BaseWorkerActor",
+    "CpuWorkerActor",
+    "RayExecutor",
+    "WorkerStatus",
+    "cluster_cpus",
+    "connect",
+    "node_id",
+    "ray_shutdown_if_started",
+]

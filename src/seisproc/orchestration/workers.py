@@ -1,0 +1,167 @@
+"""Worker actors: long-lived processes that run units of any job.
+
+A worker is stateless as far as the job is concerned (design principle 2): it keeps only
+caches (one open :class:`~seisproc.jobs.units.UnitProcessor` per job, so the input and the
+partial output are opened once) and one stop flag per job. Everything else (progress,
+retries, checkpoints) is decided by the driver from unit completions.
+
+Cancelling is cooperative (principle 3): ``ray.cancel`` does not interrupt a running
+method of a threaded actor, so a unit checks its job's :class:`threading.Event` between
+gathers. For the stop to arrive while a unit runs, control calls go to their own
+concurrency group: units run one at a time per actor in ``"work"``, and ``stop_job``,
+``release_job``, ``ping`` and ``node`` run beside them in ``"control"``.
+
+The classes here are plain Python: :func:`remote_class` turns one into a Ray actor class
+when a pool is created, so tests (and a debugger) can also use them directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ray
+
+from seisproc.jobs.ports import JobSpec
+from seisproc.jobs.units import UnitProcessor, UnitResult, WorkUnit
+from seisproc.orchestration.cluster import node_id
+
+__all__ = [
+    "BaseWorkerActor",
+    "CpuWorkerActor",
+    "CONCURRENCY_GROUPS",
+    "remote_class",
+]
+
+WORK = "work"
+CONTROL = "control"
+CONCURRENCY_GROUPS: dict[str, int] = {WORK: 1, CONTROL: 1}
+"""One unit at a time per actor; one control call at a time, beside the unit."""
+
+
+class BaseWorkerActor:
+    """Runs units of any job, one at a time; takes stop and release requests meanwhile.
+
+    Subclasses set :attr:`ray_options` (the resources an actor holds) and may override
+    :meth:`make_processor` (e.g. to put arrays on a device).
+    """
+
+    ray_options: ClassVar[dict[str, Any]] = {}
+    """Options for ``ray.remote`` (``num_cpus``, ``num_gpus``, ...), set by subclasses."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processors: dict[str, UnitProcessor] = {}
+        self._stops: dict[str, threading.Event] = {}
+        self._running: str | None = None
+        """Job id of the unit running now; its processor must not be closed under it."""
+        self._close_after_run = False
+
+    def make_processor(self, spec: JobSpec) -> UnitProcessor:
+        """Open the job's input and partial output; called once per job per actor."""
+        return UnitProcessor(spec.flow, Path(spec.partial_path), spec.output_layout)  # type: ignore[arg-type]
+
+    @ray.method(concurrency_group=WORK)
+    def run_unit(self, spec: JobSpec, unit: WorkUnit) -> tuple[UnitResult | None, str]:
+        """Process ``unit``; ``(None, node)`` if its job was stopped before or during it.
+
+        A processing error propagates: Ray carries it to the driver as the cause of a
+        ``RayTaskError``.
+        """
+        stop, processor = self._enter(spec)
+        try:
+            return processor.run(unit, stop.is_set), node_id()
+        finally:
+            self._leave()
+
+    def _enter(self, spec: JobSpec) -> tuple[threading.Event, UnitProcessor]:
+        with self._lock:
+            stop = self._stops.setdefault(spec.job_id, threading.Event())
+            processor = self._processors.get(spec.job_id)
+            if processor is None:
+                processor = self._processors[spec.job_id] = self.make_processor(spec)
+            self._running = spec.job_id
+            return stop, processor
+
+    def _leave(self) -> None:
+        with self._lock:
+            job_id, self._running = self._running, None
+            if self._close_after_run and job_id is not None:
+                self._close_after_run = False
+                self._close(job_id)
+
+    @ray.method(concurrency_group=CONTROL)
+    def stop_job(self, job_id: str) -> None:
+        """Make this job's running unit return at its next gather, and later ones at once.
+
+        The flag stays set until :meth:`release_job`, so units of a stopped job that were
+        already queued on this actor are dropped too.
+        """
+        with self._lock:
+            self._stops.setdefault(job_id, threading.Event()).set()
+
+    @ray.method(concurrency_group=CONTROL)
+    def release_job(self, job_id: str) -> None:
+        """Close the job's files and forget its stop flag: the job is over.
+
+        A unit of the job still running is stopped and the files are closed when it
+        returns, never under it.
+        """
+        with self._lock:
+            if self._running == job_id:
+                self._stops.setdefault(job_id, threading.Event()).set()
+                self._close_after_run = True
+            else:
+                self._close(job_id)
+
+    def _close(self, job_id: str) -> None:
+        """Forget ``job_id``; the caller holds the lock."""
+        self._stops.pop(job_id, None)
+        processor = self._processors.pop(job_id, None)
+        if processor is not None:
+            processor.close()
+
+    @ray.method(concurrency_group=CONTROL)
+    def open_jobs(self) -> list[str]:
+        """Jobs whose files this actor holds open (for tests and monitoring)."""
+        with self._lock:
+            return sorted(self._processors)
+
+    @ray.method(concurrency_group=CONTROL)
+    def ping(self) -> bool:
+        """Answer at once, even while a unit runs: the actor is up."""
+        return True
+
+    @ray.method(concurrency_group=CONTROL)
+    def node(self) -> str:
+        """The Ray node id of the node this actor runs on."""
+        return node_id()
+
+
+class CpuWorkerActor(BaseWorkerActor):
+    """A worker holding one CPU: processors run on numpy."""
+
+    ray_options: ClassVar[dict[str, Any]] = {"num_cpus": 1}
+
+
+# GPU workers (GpuWorkerActor, MetalWorkerActor for Apple's MPS) go here: a subclass of
+# BaseWorkerActor whose ray_options hold the device resources and whose make_processor
+# puts arrays on that device. RayExecutor takes the class as its `actor_class`.
+
+
+_remote_classes: dict[type[BaseWorkerActor], Any] = {}
+
+
+def remote_class(cls: type[BaseWorkerActor]) -> Any:
+    """``cls`` as a Ray actor class, with its resources and the concurrency groups.
+
+    Cached, so each class is exported to the cluster once per process. ``max_restarts=0``:
+    a dead worker is replaced by the executor (which knows what was in flight on it), not
+    restarted by Ray behind its back.
+    """
+    if cls not in _remote_classes:
+        decorate: Any = ray.remote  # its typed overloads do not know concurrency_groups
+        _remote_classes[cls] = decorate(concurrency_groups=CONCURRENCY_GROUPS, max_restarts=0,
+                                        **cls.ray_options)(cls)
+    return _remote_classes[cls]
