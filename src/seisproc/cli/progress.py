@@ -28,8 +28,7 @@ class _RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} {self.unit}/s" if speed else f"- {self.unit}/s",
-                    style="progress.data.speed")
+        return Text(f"{speed:,.0f}/s" if speed else "-/s", style="progress.data.speed")
 
 
 def stderr_console() -> Console:
@@ -40,7 +39,7 @@ def stderr_console() -> Console:
 def trace_progress(description: str, total: int,
                    unit: str = "traces") -> Iterator[Progress]:
     """A progress bar on stderr; ``advance`` it by the traces (or items) done."""
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=24),
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=20),
                MofNCompleteColumn(), TextColumn(unit), _RateColumn(unit), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=stderr_console(), transient=False) as progress:

@@ -354,9 +354,15 @@ class JobManager:
 
     def _start(self, job: Job) -> None:
         """Plan the job (index, pre-created or resumed output) and make it dispatchable."""
+        try:
+            self._executor_ready()  # Ray's start-up is not the job's time
+        except Exception as exc:
+            self._move(job, S.RUNNING, "starting the workers")
+            self.fail_job(job.id, JobError(type(exc).__name__, f"the workers could not start: "
+                                           f"{exc}", traceback.format_exc()))
+            return
         job = self._move(job, S.RUNNING, "indexing the input and preparing the output")
         try:
-            self._executor_ready()
             flow = Flow.model_validate(job.flow)
             done = self.checkpoints.load(job.id)
             resuming = bool(done) and partial_path_for(flow.output, job.id).exists()
