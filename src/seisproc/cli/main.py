@@ -52,9 +52,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register_commands() -> None:
     from seisproc.cli import demo, inspect, jobs, run, synth
+    from seisproc.cli.monitor import monitor
 
     for command in (synth.synth, run.run, demo.demo, jobs.jobs, jobs.resume, jobs.pause,
                     jobs.cancel, inspect.info, inspect.processors):
+        cli.add_command(command)
+    cli.add_command(monitor)
+    from seisproc.cli.history import history, report, stats
+
+    for command in (history, stats, report):
         cli.add_command(command)
 
 

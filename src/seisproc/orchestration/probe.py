@@ -1,0 +1,109 @@
+"""The resource monitor's cluster probe on Ray: nodes, seisproc workers, object store.
+
+:class:`RayClusterProbe` is a :data:`~seisproc.monitoring.snapshot.ClusterProbe`: the
+monitor calls it each interval and never imports Ray itself. A call costs two small GCS
+requests (``ray.nodes()`` and the per-node available resources: ~0.3 ms each here) plus
+a look at the :class:`~seisproc.orchestration.executor.RayExecutor`'s own worker table, so
+it runs at 1 Hz at no measurable cost. Ray's state API (``ray.util.state``) would say more
+but needs the dashboard, which seisproc does not start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import ray
+
+from seisproc.monitoring.snapshot import ClusterStatus, NodeStatus
+from seisproc.orchestration.executor import WorkerStatus
+
+__all__ = ["RayClusterProbe", "WorkerTable"]
+
+log = logging.getLogger(__name__)
+
+
+class WorkerTable(Protocol):
+    """What the probe needs of an executor: its pool now (:class:`RayExecutor` has it)."""
+
+    def workers(self) -> Sequence[WorkerStatus]:
+        """One entry per live actor of the pool."""
+
+
+def _available_per_node() -> dict[str, dict[str, float]]:
+    """Idle resources of each live node (a developer API: an empty answer if it moved)."""
+    try:
+        from ray._private import state
+
+        return dict(state.available_resources_per_node())  # type: ignore[no-untyped-call]
+    except (ImportError, AttributeError) as exc:
+        log.debug("per-node available resources unavailable: %s", exc)
+        return {}
+
+
+def _actor_key(actor: Any) -> str:
+    actor_id = getattr(actor, "_actor_id", None)
+    return actor_id.hex() if actor_id is not None else str(id(actor))
+
+
+class RayClusterProbe:
+    """Reads the Ray cluster this process is connected to.
+
+    Parameters
+    ----------
+    executor
+        The pool (a :class:`~seisproc.orchestration.executor.RayExecutor`, or anything
+        with its ``workers()``) whose workers to report per node (alive, busy) and whose
+        replaced actors count as lost workers. Without it, nodes and object store only.
+
+    Examples
+    --------
+    >>> probe = RayClusterProbe(executor)                          # doctest: +SKIP
+    >>> monitor = ResourceMonitor(cluster=probe)                   # doctest: +SKIP
+    >>> probe().nodes[0].workers_alive                             # doctest: +SKIP
+    2
+    """
+
+    def __init__(self, executor: WorkerTable | None = None) -> None:
+        self.executor = executor
+        self._pool: set[str] = set()
+        self._lost = 0
+
+    def __call__(self) -> ClusterStatus:
+        if not ray.is_initialized():
+            return ClusterStatus()
+        workers = self.executor.workers() if self.executor is not None else None
+        available = _available_per_node()
+        nodes = tuple(self._node(raw, available.get(raw["NodeID"], {}), workers)
+                      for raw in ray.nodes())  # type: ignore[no-untyped-call]
+        if workers is not None:
+            self._count_lost(workers)
+        return ClusterStatus(nodes=nodes, workers_lost=self._lost)
+
+    def _node(self, raw: Mapping[str, Any], available: Mapping[str, float],
+              workers: Sequence[WorkerStatus] | None) -> NodeStatus:
+        total: Mapping[str, float] = raw.get("Resources") or {}
+        alive = bool(raw.get("Alive"))
+        store_total = total.get("object_store_memory")
+        store_free = available.get("object_store_memory") if alive else None
+        here = [w for w in workers if w.node == raw["NodeID"]] if workers is not None else None
+        return NodeStatus(
+            node_id=raw["NodeID"], address=str(raw.get("NodeManagerAddress", "")), alive=alive,
+            cpus_total=float(total.get("CPU", 0.0)),
+            cpus_available=float(available.get("CPU", 0.0)) if alive else 0.0,
+            workers_alive=len(here) if here is not None else None,
+            workers_busy=sum(1 for w in here if w.in_flight) if here is not None else None,
+            object_store_used_bytes=int(store_total - store_free)
+            if store_total is not None and store_free is not None else None,
+            object_store_total_bytes=int(store_total) if store_total is not None else None)
+
+    def _count_lost(self, workers: Sequence[WorkerStatus]) -> None:
+        """Actors that left the pool while it kept its size were replaced: they died.
+
+        An emptied pool is the executor shutting down, not workers dying.
+        """
+        pool = {_actor_key(w.actor) for w in workers}
+        if pool:
+            self._lost += len(self._pool - pool)
+            self._pool = pool

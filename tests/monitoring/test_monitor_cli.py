@@ -1,0 +1,106 @@
+"""``seisproc monitor``: one JSON snapshot, a JSON stream, the live view, errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from rich.console import Console
+
+from seisproc.alerts import Alert, AlertStatus, Severity
+from seisproc.cli.main import cli
+from seisproc.cli.monitor import render_snapshot
+from seisproc.engine import open_store
+from seisproc.jobs.model import Job, JobProgress, JobState, utcnow
+from seisproc.jobs.owner import this_owner
+from seisproc.monitoring import ClusterStatus, GpuStats, JobMetrics, NodeStatus, ResourceSnapshot
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["monitor", "--interval", "0.05", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_once_json_prints_one_snapshot_with_no_job_running(seisproc_home: Path) -> None:
+    code, out, _ = run("--once", "--json")
+    assert code == 0
+    snapshot = json.loads(out)
+    assert 0 <= snapshot["cpu_percent"] <= 100 and snapshot["memory_total_bytes"] > 0
+    assert snapshot["disks"][0]["path"] == str(seisproc_home)
+    assert snapshot["jobs"] == [] and snapshot["cluster"] is None
+
+
+def test_running_jobs_are_read_from_the_history(seisproc_home: Path) -> None:
+    store = open_store()
+    progress = JobProgress(units_done=3, units_total=12, traces_done=300, traces_total=1200,
+                           traces_per_s=950.0, eta_s=1.0)
+    store.save_job(Job(id="feedc0ffee01", name="line-3", state=JobState.RUNNING,
+                       owner=this_owner(), output=str(seisproc_home / "out" / "l3.sgy"),
+                       progress=progress))
+    store.save_job(Job(id="deadbeef0002", name="orphan", state=JobState.RUNNING,
+                       owner="other-host:1", updated_at=utcnow() - timedelta(hours=2)))
+    # ^ its owner stopped refreshing it long ago: not shown as running
+    store.close()
+    code, out, _ = run("--once", "--json")
+    assert code == 0
+    [job] = json.loads(out)["jobs"]
+    assert (job["job_id"], job["name"], job["fraction"], job["traces_per_s"]) == (
+        "feedc0ffee01", "line-3", 0.25, 950.0)
+
+
+def test_json_without_once_streams_one_line_per_sample() -> None:
+    code, out, _ = run("--json", "--count", "3")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 3
+    times = [json.loads(line)["monotonic_s"] for line in lines]
+    assert times == sorted(times) and len(set(times)) == 3
+
+
+def test_live_view_shows_resources_jobs_and_alerts_sections() -> None:
+    code, out, _ = run("--count", "2")
+    assert code == 0
+    for part in ("seisproc monitor", "CPU", "memory", "home", "no active jobs", "no alerts"):
+        assert part in out
+
+
+def test_live_view_lists_alerts_from_the_rule_file(seisproc_home: Path) -> None:
+    (seisproc_home / "alerts.toml").write_text(
+        '[[rules]]\nname = "always"\nmetric = "memory_percent"\ncomparison = ">="\n'
+        'threshold = 0\nactions = []\nmessage = "memory at {value:.0f}%"\n')
+    code, out, _ = run("--count", "2")
+    assert code == 0
+    assert "Recent alerts" in out and "always" in out and "memory at" in out
+
+
+def test_a_malformed_rule_file_is_one_error_line(seisproc_home: Path) -> None:
+    (seisproc_home / "alerts.toml").write_text('[[rules]]\nname = "r"\nmetric = "cpu"\n'
+                                               'comparison = ">"\nthreshold = 1\n')
+    code, out, err = run("--once")
+    assert code == 1
+    assert err.startswith("error: ") and "rule 'r': field 'metric'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_view_renders_gpus_cluster_jobs_and_alerts() -> None:
+    snapshot = ResourceSnapshot(
+        at=datetime(2026, 3, 1, tzinfo=UTC), monotonic_s=1.0, interval_s=1.0,
+        cpu_percent=50.0, cpu_per_core=(0.0, 100.0), memory_percent=90.0,
+        memory_used_bytes=3 << 30, memory_total_bytes=4 << 30, swap_percent=1.0,
+        gpus=(GpuStats(0, "NVIDIA H200", 71.0, 10 << 30, 140 << 30, 55.0),),
+        cluster=ClusterStatus((NodeStatus("a" * 56, "10.0.0.1", True, 16, 2, 14, 9, 1 << 30,
+                                          8 << 30),
+                               NodeStatus("b" * 56, "10.0.0.2", False, 16))),
+        jobs=(JobMetrics("c0ffee000001", "line-9", "RUNNING", fraction=0.42,
+                         traces_per_s=1234.0, predicted_traces_per_s=2000.0,
+                         no_progress_seconds=75.0, eta_s=3725.0),))
+    alert = Alert("high_memory", Severity.WARNING, AlertStatus.FIRING, "Memory usage at 90%")
+    console = Console(record=True, width=160)
+    console.print(render_snapshot(snapshot, [alert]))
+    text = console.export_text()
+    for part in ("NVIDIA H200", "55 °C", "aaaaaaaaaaaa", "10.0.0.2", "dead", "14/16", "9/14",
+                 "1.0 GB of 8.0 GB", "line-9", "42 %", "1,234", "2,000", "1:15", "1:02:05",
+                 "Memory usage at 90%", "cores  █"):
+        assert part in text, part
