@@ -200,3 +200,11 @@ class TestJobHistoryStorageSqlite(JobStoreContract):
         storage = JobHistoryStorage(store_url)
         yield storage
         storage.close()
+
+
+class TestJobHistoryStoragePostgres(TestJobHistoryStorageSqlite):
+    """The same contract on a real PostgreSQL server, one fresh database per test."""
+
+    @pytest.fixture
+    def store_url(self, postgres_url: str) -> str:
+        return postgres_url

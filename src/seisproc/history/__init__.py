@@ -2,9 +2,33 @@
 
 SQLite under ``SEISPROC_HOME`` by default; ``SEISPROC_DATABASE_URL`` (or a URL argument)
 switches to a shared PostgreSQL. The schema is migrated by the Alembic scripts shipped in
-``seisproc/history/migrations`` when a database is first opened.
+``seisproc/history/migrations`` when a database is first opened. Besides the JobStore
+calls, the storage answers history queries, aggregate statistics, duration predictions
+and resource samples, and cleans up old entries.
 """
 
+from seisproc.history.predictions import Prediction
+from seisproc.history.resources import ResourceSample
+from seisproc.history.statistics import (
+    DayStats,
+    DurationStats,
+    FailureReason,
+    JobStatistics,
+    PredictionAccuracy,
+    ProcessorUsage,
+    ResourceBucket,
+)
 from seisproc.history.storage import JobHistoryStorage
 
-__all__ = ["JobHistoryStorage"]
+__all__ = [
+    "DayStats",
+    "DurationStats",
+    "FailureReason",
+    "JobHistoryStorage",
+    "JobStatistics",
+    "Prediction",
+    "PredictionAccuracy",
+    "ProcessorUsage",
+    "ResourceBucket",
+    "ResourceSample",
+]

@@ -1,4 +1,4 @@
-"""The job history's tables: jobs, their state transitions, pending control requests.
+"""The job history's tables: jobs, their transitions, control requests, resource samples.
 
 A :class:`~seisproc.jobs.model.Job` is what the rest of seisproc exchanges; a
 :class:`JobRow` is its flattened, queryable form, one column per progress and error
@@ -9,13 +9,15 @@ schema changes only through an Alembic revision in ``migrations/versions``;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     Dialect,
     Double,
     ForeignKey,
@@ -32,15 +34,33 @@ from sqlalchemy.types import DateTime
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
 
 __all__ = [
+    "ANNOTATION_COLUMNS",
+    "bytes_done",
     "Base",
     "ControlRequestRow",
     "JobEventRow",
     "JobRow",
+    "ResourceSampleRow",
     "UtcDateTime",
     "job_from_row",
     "job_to_row",
+    "failure_reason",
     "processor_names",
+    "processors_key",
 ]
+
+ANNOTATION_COLUMNS = ("bytes_total", "predicted_traces_per_s", "predicted_duration_s")
+"""Job columns that are not fields of a :class:`~seisproc.jobs.model.Job`: written once
+(at the first save, or by ``record_prediction``) and never overwritten by ``save_job``."""
+PROCESSORS_SEPARATOR = "|"
+REASON_CHARS = 60
+"""Failures are grouped by the first 60 characters of their message once numbers are
+masked (``gather ffid=#``): long enough to tell causes apart, short enough that a long
+detail at the end does not split a group."""
+_NUMBER = re.compile(r"\d+")
+STATISTICS_INDEX = ("created_day", "type", "state", "processors_key", "duration_s",
+                    "traces_done", "bytes_done", "predicted_duration_s")
+"""Columns of the index the statistics' main scan reads instead of the table."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -92,9 +112,16 @@ class JobRow(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_state", "state"),
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_type_created_at", "type", "created_at"),
+        Index("ix_jobs_state_created_at", "state", "created_at"),
+        Index("ix_jobs_processors_key_state_created_at", "processors_key", "state",
+              "created_at"),
+        # Covering indexes for statistics (see seisproc.history.aggregates): SQLite
+        # aggregates a GROUP BY in one pass only when an index is in the group's order.
+        Index("ix_jobs_statistics", *STATISTICS_INDEX),
+        Index("ix_jobs_durations", "state", "type", "duration_s", "created_day"),
+        Index("ix_jobs_failures", "state", "error_type", "error_reason", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -103,6 +130,10 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_day: Mapped[date | None] = mapped_column(Date)
+    """The UTC day of ``created_at``: statistics group by day, and a stored, indexed day
+    lets them do it in one ordered pass on every database. Always written; nullable only
+    so that revision 0002 could add it to SQLite in place."""
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -118,6 +149,8 @@ class JobRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     error_traceback: Mapped[str | None] = mapped_column(Text)
     error_gather: Mapped[str | None] = mapped_column(Text)
+    error_reason: Mapped[str | None] = mapped_column(String(REASON_CHARS))
+    """The error message as statistics group it: see :func:`failure_reason`."""
     flow: Mapped[dict[str, Any]] = mapped_column(JsonType)
     input: Mapped[str] = mapped_column(Text)
     output: Mapped[str] = mapped_column(Text)
@@ -127,6 +160,22 @@ class JobRow(Base):
     processors: Mapped[list[str]] = mapped_column(JsonType)
     """Processor names of the flow's steps, in order (``["bandpass", "agc"]``), so
     analytics can count processor use without parsing flows."""
+    processors_key: Mapped[str] = mapped_column(Text, server_default="")
+    """The same names joined by ``|`` (``"bandpass|agc"``): one comparable, indexable value
+    per processing sequence, for predictions (same sequence) and usage counts (GROUP BY
+    it, then split the few distinct sequences)."""
+    duration_s: Mapped[float | None] = mapped_column(Double)
+    """Wall-clock seconds from start to finish (pauses included); ``None`` until the job
+    ends. Stored so every database aggregates it alike, without date arithmetic."""
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)
+    """Size of the input file when the job was first saved; ``None`` if it was not found."""
+    bytes_done: Mapped[int | None] = mapped_column(BigInteger)
+    """Bytes processed, estimated as ``bytes_total * traces_done // traces_total`` at each
+    save: stored, so statistics sum a column instead of dividing per row."""
+    predicted_traces_per_s: Mapped[float | None] = mapped_column(Double)
+    """Processing rate predicted from history before the job started."""
+    predicted_duration_s: Mapped[float | None] = mapped_column(Double)
+    """Duration predicted from history before the job started."""
 
 
 class JobEventRow(Base):
@@ -159,6 +208,52 @@ class ControlRequestRow(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ResourceSampleRow(Base):
+    """Machine (or cluster) utilisation at one instant, as the resource monitor saw it."""
+
+    __tablename__ = "resource_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    cpu_percent: Mapped[float] = mapped_column(Double)
+    memory_percent: Mapped[float] = mapped_column(Double)
+    gpu_percent: Mapped[float | None] = mapped_column(Double)
+    """``None`` on a machine without a GPU (or without a way to read it)."""
+    disk_read_mb_s: Mapped[float] = mapped_column(Double)
+    disk_write_mb_s: Mapped[float] = mapped_column(Double)
+    running_jobs: Mapped[int]
+
+
+def bytes_done(bytes_total: int | None, progress: JobProgress) -> int | None:
+    """Bytes of the input processed so far, pro rata of the traces done.
+
+    >>> bytes_done(1000, JobProgress(traces_done=50, traces_total=100))
+    500
+    """
+    if bytes_total is None or progress.traces_total <= 0:
+        return None
+    return bytes_total * progress.traces_done // progress.traces_total
+
+
+def failure_reason(message: str) -> str:
+    """The start of an error message with every number as ``#``: failures that differ
+    only in the gather, trace or unit they name share a reason.
+
+    >>> failure_reason("shots.sgy: gather ffid=1006, step 2 (agc): ValueError: NaN")
+    'shots.sgy: gather ffid=#, step # (agc): ValueError: NaN'
+    """
+    return _NUMBER.sub("#", message)[:REASON_CHARS]
+
+
+def processors_key(names: list[str]) -> str:
+    """The processor sequence as one string, the value of the ``processors_key`` column.
+
+    >>> processors_key(["bandpass", "agc"])
+    'bandpass|agc'
+    """
+    return PROCESSORS_SEPARATOR.join(names)
+
+
 def processor_names(flow: Mapping[str, Any]) -> list[str]:
     """Names of the processors in a flow mapping's steps, in order.
 
@@ -178,11 +273,13 @@ def processor_names(flow: Mapping[str, Any]) -> list[str]:
 
 
 def job_to_row(job: Job) -> dict[str, Any]:
-    """Column values of ``job``'s row (the ``jobs`` table's column names as keys)."""
-    progress, error = job.progress, job.error
+    """Column values of ``job``'s row (the ``jobs`` table's column names as keys), without
+    the :data:`ANNOTATION_COLUMNS`."""
+    progress, error, names = job.progress, job.error, processor_names(job.flow)
     return {
         "id": job.id, "name": job.name, "type": job.type.value, "state": job.state.value,
-        "priority": job.priority, "created_at": job.created_at, "started_at": job.started_at,
+        "priority": job.priority, "created_at": job.created_at,
+        "created_day": job.created_at.astimezone(UTC).date(), "started_at": job.started_at,
         "finished_at": job.finished_at, "updated_at": job.updated_at,
         "units_done": progress.units_done, "units_total": progress.units_total,
         "traces_done": progress.traces_done, "traces_total": progress.traces_total,
@@ -192,9 +289,11 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "error_message": error.message if error else None,
         "error_traceback": error.traceback if error else None,
         "error_gather": error.gather if error else None,
+        "error_reason": failure_reason(error.message) if error else None,
         "flow": job.flow, "input": job.input, "output": job.output, "owner": job.owner,
         "nodes": list(job.nodes), "tags": list(job.tags),
-        "processors": processor_names(job.flow),
+        "processors": names, "processors_key": processors_key(names),
+        "duration_s": job.duration_s if job.finished_at is not None else None,
     }
 
 

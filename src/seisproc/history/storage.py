@@ -10,23 +10,34 @@ any number of processes may open the same database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Executable, delete, func, insert, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from seisproc.history import predictions
+from seisproc.history.aggregates import compute_statistics
 from seisproc.history.engine import create_history_engine, default_database_url, writer
 from seisproc.history.migrate import upgrade_to_head
 from seisproc.history.models import (
+    ANNOTATION_COLUMNS,
     Base,
     ControlRequestRow,
     JobEventRow,
     JobRow,
+    bytes_done,
     job_from_row,
     job_to_row,
+    processor_names,
 )
-from seisproc.jobs.model import Job, JobState, utcnow
+from seisproc.history.predictions import Prediction
+from seisproc.history.queries import JobFilter, delete_before, delete_samples_before
+from seisproc.history.resources import ResourceSample, insert_samples, select_samples
+from seisproc.history.statistics import JobStatistics
+from seisproc.jobs.model import Job, JobState, JobType, utcnow
 from seisproc.jobs.ports import ControlRequest
 
 __all__ = ["JobHistoryStorage"]
@@ -37,7 +48,8 @@ _REQUESTS = Base.metadata.tables[ControlRequestRow.__tablename__]
 
 
 class JobHistoryStorage:
-    """Job records, their transition log and control requests in a SQL database.
+    """Job records, their transition log, control requests and resource samples in a SQL
+    database; history queries, statistics, duration predictions and cleanup on top.
 
     Parameters
     ----------
@@ -86,16 +98,24 @@ class JobHistoryStorage:
 
         One transaction: the row and its transition land together or not at all, and
         the previous state is read under the write lock, so two processes saving the
-        same job cannot both log one transition.
+        same job cannot both log one transition. The first save also records the input
+        file's size, from which analytics estimate the bytes processed.
         """
         with self._writer.begin() as connection:
             previous = connection.execute(
-                select(_JOBS.c.state).where(_JOBS.c.id == job.id).with_for_update()
-            ).scalar_one_or_none()
-            connection.execute(self._upsert, job_to_row(job))
-            if previous != job.state.value:
+                select(_JOBS.c.state, _JOBS.c.bytes_total).where(_JOBS.c.id == job.id)
+                .with_for_update()).first()
+            row = job_to_row(job)
+            if previous is None:
+                row["bytes_total"] = size = _file_size(job.input)
+            else:
+                size = previous.bytes_total
+            row["bytes_done"] = bytes_done(size, job.progress)
+            connection.execute(self._upsert, row)
+            from_state = None if previous is None else previous.state
+            if from_state != job.state.value:
                 connection.execute(insert(_EVENTS), {
-                    "job_id": job.id, "at": job.updated_at, "from_state": previous,
+                    "job_id": job.id, "at": job.updated_at, "from_state": from_state,
                     "to_state": job.state.value, "message": job.message})
 
     def get_job(self, job_id: str) -> Job | None:
@@ -147,6 +167,103 @@ class JobHistoryStorage:
         return [ControlRequest(row.job_id, row.action) for row in sorted(rows)]
 
     # --- history --------------------------------------------------------------------
+    def query(self, job_types: Sequence[JobType] | None = None,
+              states: Sequence[JobState] | None = None, date_from: datetime | None = None,
+              date_to: datetime | None = None, text: str | None = None,
+              limit: int | None = 50, offset: int = 0) -> list[Job]:
+        """Jobs matching every given filter, newest first, one page of ``limit``.
+
+        Parameters
+        ----------
+        job_types, states
+            Keep jobs of any of these types / in any of these states.
+        date_from, date_to
+            Keep jobs created at or after ``date_from`` and before ``date_to`` (aware
+            datetimes; a naive one is refused).
+        text
+            Case-insensitive substring of the id, name, message, error, input or output.
+        limit, offset
+            Page size (``None``: everything) and how many matching jobs to skip.
+
+        Examples
+        --------
+        >>> store.query(job_types=[JobType.QC], states=[JobState.FAILED])  # doctest: +SKIP
+        """
+        where = JobFilter(job_types, states, date_from, date_to, text)
+        with self._engine.connect() as connection:
+            rows = connection.execute(where.select(limit, offset)).all()
+        return [job_from_row(row._mapping) for row in rows]
+
+    def get_statistics(self, days: int = 30, *, now: datetime | None = None) -> JobStatistics:
+        """Counts, rates, durations, failures, processor use and resource utilisation of
+        the jobs created in the last ``days`` UTC days, today (the day of ``now``,
+        default: the current time) included. See :mod:`seisproc.history.statistics`.
+
+        A few aggregate queries in one read transaction (a snapshot, so the figures
+        agree with each other): under a second for a year of a million jobs on SQLite
+        (``benchmarks/history_scale.py``).
+        """
+        with self._engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            return compute_statistics(connection, days, now or utcnow())
+
+    def cleanup(self, keep_days: int = 90) -> int:
+        """Delete ended jobs created more than ``keep_days`` days ago, with their
+        transition logs, and resource samples as old; returns how many jobs went.
+
+        Queued, running, paused and interrupted jobs are never removed, however old. The
+        deletion runs in short batches so jobs running meanwhile can still save.
+        """
+        if keep_days < 0:
+            raise ValueError(f"keep_days must not be negative, not {keep_days}")
+        cutoff = utcnow() - timedelta(days=keep_days)
+        removed = 0
+        while True:
+            with self._writer.begin() as connection:
+                batch = delete_before(connection, cutoff)
+            removed += batch
+            if not batch:
+                break
+        with self._writer.begin() as connection:
+            delete_samples_before(connection, cutoff)
+        return removed
+
+    def predict(self, processors: Sequence[str], traces_total: int) -> Prediction:
+        """Expected rate and duration of a job, from completed jobs with the same
+        processors and a similar number of traces (see :mod:`.predictions`)."""
+        with self._engine.connect() as connection:
+            return predictions.predict(connection, list(processors), traces_total)
+
+    def predicted_rate(self, job: Job) -> float | None:
+        """Traces/s the history expects of ``job``, or ``None`` when no completed job is
+        comparable (a default rate is no evidence that a job runs slow).
+
+        Shaped as the monitor's ``Predictor`` (``JobTracker(..., predict=store.predicted_rate)``),
+        which the ``job_slow`` alert compares the job's actual rate with.
+        """
+        prediction = self.predict(processor_names(job.flow), job.progress.traces_total)
+        return prediction.traces_per_s if prediction.from_history else None
+
+    def record_prediction(self, job_id: str, prediction: Prediction) -> bool:
+        """Store ``prediction`` beside the job's actual figures; ``False`` for an unknown
+        id. Later saves of the job keep it."""
+        with self._writer.begin() as connection:
+            return predictions.record_prediction(connection, job_id, prediction)
+
+    def save_resource_samples(
+            self, samples: Iterable[ResourceSample | Mapping[str, Any]]) -> int:
+        """Append resource samples (dataclasses or mappings with the same field names) in
+        one transaction; returns how many were saved."""
+        with self._writer.begin() as connection:
+            return insert_samples(connection, samples)
+
+    def resource_samples(self, date_from: datetime | None = None,
+                         date_to: datetime | None = None) -> list[ResourceSample]:
+        """Samples taken at or after ``date_from`` and before ``date_to``, oldest first."""
+        with self._engine.connect() as connection:
+            return select_samples(connection, date_from, date_to)
+
     def job_events(self, job_id: str) -> list[dict[str, Any]]:
         """The job's state transitions in order, each ``{"at", "from_state", "to_state",
         "message"}``; ``from_state`` is ``None`` for the first save."""
@@ -175,9 +292,20 @@ class JobHistoryStorage:
         return [job_from_row(row._mapping) for row in rows]
 
 
+def _file_size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size if path else None
+    except OSError:
+        return None
+
+
 def _upsert_statement(dialect: str) -> Executable:
-    """``INSERT … ON CONFLICT (id) DO UPDATE``: one round trip, no race on a new id."""
-    updated = [column.name for column in _JOBS.columns if column.name != "id"]
+    """``INSERT … ON CONFLICT (id) DO UPDATE``: one round trip, no race on a new id.
+
+    The annotation columns (input size, prediction) are not the Job's: a save leaves them.
+    """
+    updated = [column.name for column in _JOBS.columns
+               if column.name != "id" and column.name not in ANNOTATION_COLUMNS]
     if dialect == "sqlite":
         lite = sqlite.insert(_JOBS)
         return lite.on_conflict_do_update(
