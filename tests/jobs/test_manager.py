@@ -313,3 +313,33 @@ def test_manager_is_safe_to_call_from_many_threads(manager: JobManager, survey: 
         t.join()
     assert len(set(ids)) == 8
     assert {manager.wait(i, 120).state for i in ids} == {S.COMPLETED}
+
+
+def test_submit_stays_fast_while_the_workers_start(tmp_path: Path, survey: Path) -> None:
+    def slow_start() -> ThreadExecutor:
+        time.sleep(2.0)  # Ray takes seconds to start; the API must not wait for it
+        return ThreadExecutor(workers=1)
+
+    m = JobManager(MemoryJobStore(), slow_start, CheckpointStore(tmp_path / "ck"))
+    try:
+        first = m.submit(flow_to(survey, tmp_path / "1.sgy"))
+        time.sleep(0.3)
+        started = time.perf_counter()
+        second = m.submit(flow_to(survey, tmp_path / "2.sgy"))
+        assert time.perf_counter() - started < 0.5
+        assert {m.wait(j.id, 60).state for j in (first, second)} == {S.COMPLETED}
+    finally:
+        m.close(active="cancel")
+
+
+def test_workers_that_cannot_start_fail_the_waiting_jobs(tmp_path: Path, survey: Path) -> None:
+    def broken() -> ThreadExecutor:
+        raise RuntimeError("no cluster at that address")
+
+    m = JobManager(MemoryJobStore(), broken, CheckpointStore(tmp_path / "ck"))
+    try:
+        job = m.wait(m.submit(flow_to(survey, tmp_path / "x.sgy")).id, 30)
+        assert job.state is S.FAILED
+        assert "the workers could not start: no cluster at that address" in job.error.message
+    finally:
+        m.close()

@@ -10,6 +10,7 @@ nothing: a unit goes out, traces are written, a small result comes back.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -27,6 +28,7 @@ from seisproc.jobs.model import Job, JobError, JobState, JobType, new_job_id, ut
 from seisproc.jobs.owner import HEARTBEAT_S, owner_alive, this_owner
 from seisproc.jobs.plan import (
     DEFAULT_GATHERS_PER_UNIT,
+    JobPlan,
     check_output_path,
     partial_path_for,
     plan_job,
@@ -59,7 +61,8 @@ class JobManager:
     def __init__(self, store: JobStore, executor_factory: Callable[[], Executor],
                  checkpoints: CheckpointStore, *, max_running: int = 4,
                  gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT,
-                 control_poll_s: float = 0.25) -> None:
+                 control_poll_s: float = 0.25,
+                 validate_flow: Callable[[Flow], None] | None = None) -> None:
         self.store = store
         self.checkpoints = checkpoints
         self.max_running = max_running
@@ -67,6 +70,9 @@ class JobManager:
         self.owner = this_owner()
         self._executor_factory = executor_factory
         """Called on the first job that starts: starting Ray takes seconds, submit may not."""
+        self._validate_flow = validate_flow
+        """Checks against the infrastructure (a GPU the flow asks for) that must refuse a
+        job at submission; raises a SeisprocError. Supplied by the composition root."""
         self._executor: Executor | None = None
         self._events = EventBus()
         self._lock = threading.RLock()
@@ -89,8 +95,14 @@ class JobManager:
     def submit(self, flow: Flow, *, name: str | None = None, priority: int = 0,
                job_type: JobType = JobType.PROCESSING, tags: Sequence[str] = (),
                overwrite: bool = False) -> Job:
-        """Queue ``flow`` as a job and return at once; the job is persisted (QUEUED)."""
+        """Queue ``flow`` as a job and return at once; the job is persisted (QUEUED).
+
+        Refused (nothing persisted) with a :class:`SeisprocError` if the output may not be
+        written or the injected ``validate_flow`` refuses the flow.
+        """
         check_output_path(flow, overwrite)
+        if self._validate_flow is not None:
+            self._validate_flow(flow)
         with self._lock:
             self._refuse_output_conflict(flow)
             job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
@@ -123,8 +135,11 @@ class JobManager:
         """Stop the job: in-flight units are dropped, its partial output is removed."""
         with self._lock:
             job = self._jobs.get(job_id) or self._adopt(job_id)
-            job = self._move(job, S.CANCELLING, message)
             run = self._runs.get(job.id)
+            if run is not None and run.committing:
+                raise IllegalTransition(f"job {job.id} is finishing: its output is being "
+                                        "committed")
+            job = self._move(job, S.CANCELLING, message)
             if run is not None:
                 run.stopping = True
                 run.pending.clear()
@@ -138,7 +153,13 @@ class JobManager:
         with self._lock:
             active = [j.id for j in self._jobs.values() if j.state.is_active()
                       and j.state is not S.CANCELLING]
-        return [self.cancel(job_id) for job_id in active]
+        cancelled = []
+        for job_id in active:
+            try:
+                cancelled.append(self.cancel(job_id))
+            except IllegalTransition:  # finished meanwhile, or committing its output
+                continue
+        return cancelled
 
     def get(self, job_id: str) -> Job:
         """The job, from memory if this manager owns it, else from the store."""
@@ -176,9 +197,17 @@ class JobManager:
 
     # The seed's vocabulary for the three ways a job ends.
     def complete_job(self, job_id: str) -> Job:
+        """Give the finished output its name, then mark the job COMPLETED.
+
+        The commit (an fsync of a file of gigabytes) runs outside the lock, so the API
+        stays responsive; a job being committed can no longer be cancelled.
+        """
         with self._lock:
-            run = self._runs.pop(job_id)
-            commit_output(run.plan.partial_path, run.plan.flow.output)
+            run = self._runs[job_id]
+            run.committing = True
+        commit_output(run.plan.partial_path, run.plan.flow.output)
+        with self._lock:
+            self._runs.pop(job_id)
             self.checkpoints.remove(job_id)
             job = self._move(self._jobs[job_id], S.COMPLETED, "completed",
                              progress=run.progress())
@@ -215,7 +244,8 @@ class JobManager:
                 if job.state in (S.QUEUED, S.RUNNING) and active == "pause":
                     self._move(job, S.PAUSED, "paused: the process running it closed")
                 elif job.state.is_active() and job.state is not S.CANCELLING and active == "cancel":
-                    self.cancel(job.id, "cancelled: the process running it closed")
+                    with contextlib.suppress(IllegalTransition):
+                        self.cancel(job.id, "cancelled: the process running it closed")
         self._drain(timeout_s=10.0)
         self._closing = True
         self._wake.set()
@@ -327,9 +357,15 @@ class JobManager:
     def _step(self) -> None:
         self._poll_control()
         self._heartbeat()
+        self._ensure_executor()
         with self._lock:
             self._settle()
-            self._start_queued()
+            starting = self._claim_queued()
+            self._dispatch()
+        for job in starting:  # planning reads and allocates files: outside the lock
+            self._start(job)
+        self._commit_finished()
+        with self._lock:
             self._dispatch()
             busy = self._executor is not None and self._executor.in_flight() > 0
         if busy:
@@ -340,52 +376,82 @@ class JobManager:
             self._wake.wait(self._control_poll_s)
             self._wake.clear()
 
-    def _executor_ready(self) -> Executor:
-        if self._executor is None:
-            self._executor = self._executor_factory()
-        return self._executor
+    def _ensure_executor(self) -> None:
+        """Start the executor (Ray: seconds) outside the lock, when a job waits for it."""
+        if self._executor is not None:
+            return
+        with self._lock:
+            waiting = [j for j in self._jobs.values() if j.state is S.QUEUED]
+        if not waiting:
+            return
+        try:
+            executor = self._executor_factory()
+        except Exception as exc:
+            with self._lock:
+                for job in waiting:
+                    self._move(self._jobs[job.id], S.RUNNING, "starting the workers")
+                    self.fail_job(job.id, JobError(type(exc).__name__, "the workers could "
+                                                   f"not start: {exc}", traceback.format_exc()))
+            return
+        with self._lock:
+            self._executor = executor
 
-    def _start_queued(self) -> None:
-        running = sum(1 for j in self._jobs.values() if j.id in self._runs)
+    def _claim_queued(self) -> builtins.list[Job]:
+        """Move the next queued jobs (priority, then age) to RUNNING for planning."""
+        if self._executor is None:
+            return []
+        running = sum(1 for j in self._jobs.values()
+                      if j.state in (S.RUNNING, S.PAUSED, S.CANCELLING) and j.started_at)
         queued = sorted((j for j in self._jobs.values() if j.state is S.QUEUED),
                         key=lambda j: (-j.priority, j.created_at))
-        for job in queued[: max(self.max_running - running, 0)]:
-            self._start(job)
+        return [self._move(job, S.RUNNING, "indexing the input and preparing the output")
+                for job in queued[: max(self.max_running - running, 0)]]
 
     def _start(self, job: Job) -> None:
-        """Plan the job (index, pre-created or resumed output) and make it dispatchable."""
-        try:
-            self._executor_ready()  # Ray's start-up is not the job's time
-        except Exception as exc:
-            self._move(job, S.RUNNING, "starting the workers")
-            self.fail_job(job.id, JobError(type(exc).__name__, f"the workers could not start: "
-                                           f"{exc}", traceback.format_exc()))
-            return
-        job = self._move(job, S.RUNNING, "indexing the input and preparing the output")
+        """Plan a claimed job (index, pre-created or resumed output), then install its run."""
         try:
             flow = Flow.model_validate(job.flow)
             done = self.checkpoints.load(job.id)
             resuming = bool(done) and partial_path_for(flow.output, job.id).exists()
             plan = plan_job(flow, overwrite=True, tag=job.id, create=not resuming,
                             gathers_per_unit=self.gathers_per_unit)
-        except SeisprocError as exc:
-            self.fail_job(job.id, JobError(type(exc).__name__, str(exc)))
-            return
         except Exception as exc:
-            self.fail_job(job.id, JobError(type(exc).__name__, str(exc), traceback.format_exc()))
+            trace = "" if isinstance(exc, SeisprocError) else traceback.format_exc()
+            with self._lock:
+                if self._jobs[job.id].state is S.RUNNING:
+                    self.fail_job(job.id, JobError(type(exc).__name__, str(exc), trace))
             return
+        done = done if resuming else set()
         if not resuming:
             self.checkpoints.remove(job.id)
-            done = set()
-        spec = JobSpec(job.id, flow, str(plan.partial_path), plan.output_layout)
-        run = JobRun.start(spec, plan, done)
+        with self._lock:
+            self._install(self._jobs[job.id], flow, plan, done)
+
+    def _install(self, job: Job, flow: Flow, plan: JobPlan, done: set[int]) -> None:
+        """Make a planned job dispatchable, unless it was cancelled while planning."""
+        if job.state not in (S.RUNNING, S.PAUSED):
+            return  # cancelled meanwhile: _settle removes the files it planned
+        run = JobRun.start(JobSpec(job.id, flow, str(plan.partial_path), plan.output_layout),
+                           plan, done)
         self._runs[job.id] = run
         self._rotation.append(job.id)
         note = f"resumed at unit {len(done)} of {len(plan.units)}" if done else "running"
-        self._publish(dataclasses.replace(job, progress=run.progress(), message=note),
-                      JobEventKind.PROGRESS)
-        if run.finished:
-            self.complete_job(job.id)
+        self._publish(dataclasses.replace(job, progress=run.progress(),
+                                          message=note if job.state is S.RUNNING
+                                          else job.message), JobEventKind.PROGRESS)
+
+    def _commit_finished(self) -> None:
+        with self._lock:
+            ready = [jid for jid, run in self._runs.items() if run.finished
+                     and not run.committing and self._jobs[jid].state is S.RUNNING]
+        for job_id in ready:
+            try:
+                self.complete_job(job_id)
+            except OSError as exc:
+                with self._lock:
+                    self._runs[job_id].committing = False
+                    self.fail_job(job_id, JobError("OutputError", f"{self._jobs[job_id].output}: "
+                                                   f"cannot finish the output: {exc.strerror}"))
 
     def _dispatch(self) -> None:
         """Fill the executor's capacity, one unit per running job per turn."""
@@ -396,8 +462,7 @@ class JobManager:
             ready = [jid for jid in self._rotation if self._dispatchable(jid)]
             if not ready:
                 return
-            ready.sort(key=lambda jid: -self._jobs[jid].priority)
-            for job_id in ready:
+            for job_id in ready:  # round robin: a small job is never starved by a big one
                 if executor.in_flight() >= executor.capacity():
                     return
                 run = self._runs[job_id]
@@ -456,22 +521,16 @@ class JobManager:
             "traces": completion.result.traces, "node": completion.node}, persist=persist)
 
     def _finish_if_done(self, job_id: str) -> None:
+        """Finalize a cancellation whose units drained; completions are committed by
+        :meth:`_commit_finished` outside the lock."""
         run = self._runs.get(job_id)
         job = self._jobs[job_id]
-        if run is None or job.state.is_terminal():
-            return
-        if job.state is S.CANCELLING and run.drained:
+        if run is not None and job.state is S.CANCELLING and run.drained:
             self.finalize_cancellation(job_id)
-        elif job.state is S.RUNNING and run.finished:
-            try:
-                self.complete_job(job_id)
-            except OSError as exc:
-                self.fail_job(job_id, JobError("OutputError", f"{job.output}: cannot finish "
-                                               f"the output: {exc.strerror}"))
 
     def _settle(self) -> None:
-        """Finish what can finish without a new completion (cancelled while queued, a
-        paused job whose last units landed and was then resumed)."""
+        """Finish cancellations that need no new completion (cancelled while queued or
+        while planning)."""
         for job in list(self._jobs.values()):
             if job.state is S.CANCELLING and job.id not in self._runs:
                 self.finalize_cancellation(job.id)

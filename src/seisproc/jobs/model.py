@@ -110,7 +110,7 @@ class Job:
     type: JobType = JobType.PROCESSING
     state: JobState = JobState.QUEUED
     priority: int = 0
-    """Higher runs first among queued jobs and gets more dispatch turns when running."""
+    """Higher starts first among queued jobs; running jobs share the workers round robin."""
     created_at: datetime = field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
