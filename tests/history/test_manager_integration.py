@@ -118,3 +118,20 @@ def test_statistics_count_the_jobs_the_manager_ran(
     assert stats.bytes_processed == 3 * survey.stat().st_size
     assert [(p.processor, p.jobs) for p in stats.processors] == [("agc", 4), ("bandpass", 4)]
     assert [r.error_type for r in stats.failure_reasons] == ["SegyFormatError"]
+
+
+def test_a_started_job_records_its_predicted_duration_from_history(
+        manager: JobManager, store: JobHistoryStorage, survey: Path, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    for name in ("a", "b"):
+        assert manager.wait(manager.submit(flow(survey, tmp_path / f"{name}.sgy")).id,
+                            60).state is S.COMPLETED
+    third = manager.wait(manager.submit(flow(survey, tmp_path / "c.sgy")).id, 60)
+    assert third.state is S.COMPLETED
+    with store.engine.connect() as connection:
+        rate, seconds = connection.execute(text(
+            "SELECT predicted_traces_per_s, predicted_duration_s FROM jobs WHERE id = :id"),
+            {"id": third.id}).one()
+    assert rate is not None and rate > 0
+    assert seconds == pytest.approx(third.progress.traces_total / rate, rel=1e-6)

@@ -33,7 +33,7 @@ from seisproc.jobs.plan import (
     partial_path_for,
     plan_job,
 )
-from seisproc.jobs.ports import Completion, Executor, JobSpec, JobStore
+from seisproc.jobs.ports import Completion, DurationPredictor, Executor, JobSpec, JobStore
 from seisproc.jobs.running import JobRun
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.processing.flow import Flow
@@ -426,6 +426,18 @@ class JobManager:
             self.checkpoints.remove(job.id)
         with self._lock:
             self._install(self._jobs[job.id], flow, plan, done)
+        if not done:
+            self._predict(job.id, flow, plan)
+
+    def _predict(self, job_id: str, flow: Flow, plan: JobPlan) -> None:
+        """Record the history's estimate before the first unit lands; never fails a job."""
+        if not isinstance(self.store, DurationPredictor):
+            return
+        try:
+            guess = self.store.predict([s.processor for s in flow.steps], plan.n_traces)
+            self.store.record_prediction(job_id, guess)
+        except Exception:
+            log.warning("duration prediction for job %s failed", job_id, exc_info=True)
 
     def _install(self, job: Job, flow: Flow, plan: JobPlan, done: set[int]) -> None:
         """Make a planned job dispatchable, unless it was cancelled while planning."""

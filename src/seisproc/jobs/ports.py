@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.units import UnitResult, WorkUnit
 from seisproc.processing.flow import Flow
 
-__all__ = ["JobStore", "Executor", "JobSpec", "Completion", "ControlRequest"]
+__all__ = [
+    "JobStore",
+    "Executor",
+    "JobSpec",
+    "Completion",
+    "ControlRequest",
+    "DurationPredictor",
+]
 
 
 @dataclass(frozen=True)
@@ -103,3 +110,14 @@ class Executor(Protocol):
 
     def shutdown(self) -> None:
         """Stop the workers (the cluster itself is left as found)."""
+
+
+@runtime_checkable
+class DurationPredictor(Protocol):
+    """A store that can estimate a job from history (the SQL history does)."""
+
+    def predict(self, processors: Sequence[str], traces_total: int) -> Any:
+        """Estimated duration and traces/s for these processors on this many traces."""
+
+    def record_prediction(self, job_id: str, prediction: Any) -> bool:
+        """Keep the estimate beside the job, so analytics can compare it with the actual."""
