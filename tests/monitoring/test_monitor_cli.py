@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,3 +105,24 @@ def test_the_view_renders_gpus_cluster_jobs_and_alerts() -> None:
                  "1.0 GB of 8.0 GB", "line-9", "42 %", "1,234", "2,000", "1:15", "1:02:05",
                  "Memory usage at 90%", "cores  █"):
         assert part in text, part
+
+
+def test_downsampled_snapshots_become_history_resource_samples(tmp_path: Path) -> None:
+    from seisproc.cli.monitor import resource_sample
+    from seisproc.history import JobHistoryStorage
+    from seisproc.monitoring import ResourceMonitor
+
+    store = JobHistoryStorage(f"sqlite:///{tmp_path / 'history.db'}")
+    try:
+        sampler = ResourceMonitor(
+            interval_s=0.05, sink_interval_s=0.1,
+            sink=lambda snapshot: store.save_resource_samples([resource_sample(snapshot)]))
+        for _ in range(6):
+            sampler.sample()
+            time.sleep(0.05)
+        samples = store.resource_samples()
+        assert samples, "the sink never wrote a sample"
+        assert all(0.0 <= s.cpu_percent <= 100.0 and 0.0 < s.memory_percent <= 100.0
+                   for s in samples)
+    finally:
+        store.close()

@@ -26,6 +26,7 @@ from seisproc.alerts import Alert, AlertManager, AlertStatus, open_alert_manager
 from seisproc.cli.report import format_duration
 from seisproc.cli.run import database_option
 from seisproc.engine import open_store
+from seisproc.history import ResourceSample
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.model import Job
 from seisproc.jobs.owner import owner_alive
@@ -68,7 +69,9 @@ def monitor(interval: float, once: bool, as_json: bool, count: int | None,
                                       if owner_alive(j)], lookup=store.get_job)
         tracker.on_ended(lambda job: alerts.handle_event(_ended_event(job)))
         sampler = ResourceMonitor(interval_s=interval, jobs=tracker,
-                                  cluster=_probe(address, cleanup))
+                                  cluster=_probe(address, cleanup),
+                                  sink=lambda snapshot: store.save_resource_samples(
+                                      [resource_sample(snapshot)]))
         cleanup.callback(sampler.stop)
         sampler.subscribe(alerts.check)
         _show(sampler, alerts, once, as_json, count)
@@ -104,6 +107,19 @@ def _probe(address: str | None, cleanup: contextlib.ExitStack) -> ClusterProbe |
     connect(address)
     cleanup.callback(ray_shutdown_if_started)  # a cluster joined is left running
     return RayClusterProbe()
+
+
+def resource_sample(snapshot: ResourceSnapshot) -> ResourceSample:
+    """A downsampled snapshot as the history's resource-utilisation row (the report's
+    "resource utilisation over time" chart reads these)."""
+    gpus = [g.utilization_percent for g in snapshot.gpus]
+    return ResourceSample(
+        at=snapshot.at, cpu_percent=snapshot.cpu_percent,
+        memory_percent=snapshot.memory_percent,
+        gpu_percent=sum(gpus) / len(gpus) if gpus else None,
+        disk_read_mb_s=(snapshot.disk_read_bytes_per_s or 0.0) / 1e6,
+        disk_write_mb_s=(snapshot.disk_write_bytes_per_s or 0.0) / 1e6,
+        running_jobs=len(snapshot.jobs))
 
 
 def _ended_event(job: Job) -> JobEvent:
