@@ -34,16 +34,29 @@ def open_store(database_url: str | None = None) -> JobHistoryStorage:
 
 def open_manager(*, database_url: str | None = None, address: str | None = None,
                  workers: int | None = None, max_running: int = 4) -> JobManager:
-    """A JobManager on the default adapters. Ray starts (or is joined) on first use."""
+    """A JobManager on the default adapters. Ray starts (or is joined) on first use.
+
+    Units run on CPU workers, and on GPU workers when the cluster has GPUs (CUDA, or
+    Apple's Metal): a flow's ``device`` picks (``auto``: a GPU if there is one). A flow
+    with ``device: gpu`` is checked against the cluster at submission, so a cluster
+    without a GPU refuses it at once with a :class:`~seisproc.processing.device.
+    DeviceError`; ``workers`` sizes the CPU pool.
+    """
 
     def ray_executor() -> Executor:
-        from seisproc.orchestration import RayExecutor  # Ray loads only when a job runs
+        from seisproc.orchestration import device_executor  # Ray loads only when a job runs
 
-        return RayExecutor(address=address, workers=workers)
+        return device_executor(address=address, workers=workers)
+
+    def validate_flow(flow: Flow) -> None:
+        if flow.device == "gpu":  # only a GPU request needs the cluster before it runs
+            from seisproc.orchestration import check_device
+
+            check_device(flow, address)
 
     return JobManager(open_store(database_url), ray_executor,
                       CheckpointStore(seisproc_home() / "checkpoints"),
-                      max_running=max_running)
+                      max_running=max_running, validate_flow=validate_flow)
 
 
 def run_flow(flow: Flow, *, overwrite: bool = False, address: str | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Ray on the machine (``ray stop`` would stop them all)."""
     temp = tmp_path_factory.mktemp("ray")
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    port = "6391"
+    port = str(_free_port())
     head = subprocess.Popen(
         [RAY, "start", "--head", "--block", "--num-cpus", "2", "--port", port,
          "--include-dashboard", "false", "--disable-usage-stats", f"--temp-dir={temp}"],
@@ -42,6 +43,12 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _disconnect_this_process() -> None:

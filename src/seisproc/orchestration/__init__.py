@@ -6,11 +6,27 @@ Only composition roots (CLI, GUI) import this package; the domain core (``jobs``
 
 from seisproc.orchestration.cluster import cluster_cpus, connect, node_id, ray_shutdown_if_started
 from seisproc.orchestration.executor import RayExecutor, WorkerStatus
+from seisproc.orchestration.gpu import (
+    DeviceExecutor,
+    DeviceMemory,
+    GpuWorkerActor,
+    MetalWorkerActor,
+    TorchCpuWorkerActor,
+    check_device,
+    device_executor,
+)
 from seisproc.orchestration.workers import BaseWorkerActor, CpuWorkerActor
 
 __all__ = [
     "BaseWorkerActor",
     "CpuWorkerActor",
+    "GpuWorkerActor",
+    "MetalWorkerActor",
+    "TorchCpuWorkerActor",
+    "DeviceExecutor",
+    "DeviceMemory",
+    "check_device",
+    "device_executor",
     "RayExecutor",
     "WorkerStatus",
     "cluster_cpus",

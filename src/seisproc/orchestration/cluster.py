@@ -11,8 +11,10 @@ user already set always wins.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
+import platform
 import socket
 import threading
 from collections.abc import Iterator
@@ -68,10 +70,13 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             return
         _apply_env_defaults()
         address = address or os.environ.get(ADDRESS_ENV) or None
+        joining = bool(address or os.environ.get("RAY_ADDRESS"))
         _init_on_a_lasting_thread(
             address=address,
-            # A running cluster (ours by address or Ray's RAY_ADDRESS) refuses num_cpus.
-            num_cpus=None if address or os.environ.get("RAY_ADDRESS") else num_cpus,
+            # A running cluster (ours by address or Ray's RAY_ADDRESS) refuses num_cpus
+            # and resources: its nodes declare their own.
+            num_cpus=None if joining else num_cpus,
+            resources=None if joining else local_resources(),
             include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
@@ -79,6 +84,24 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             ignore_reinit_error=True,
         )
         _started_here = True
+
+
+def local_resources() -> dict[str, float] | None:
+    """Custom resources of a local start: ``{"metal": 1}`` on Apple silicon with MPS.
+
+    Ray detects CUDA GPUs itself (``num_gpus``) but knows nothing of Apple's GPU, so a Mac
+    declares it as a custom resource that :class:`~seisproc.orchestration.gpu.
+    MetalWorkerActor` asks for. torch is imported (about a second) only on Apple silicon,
+    and only to ask whether MPS works. Nodes of a multi-node cluster declare it with
+    ``ray start --resources='{"metal": 1}'``.
+    """
+    if platform.system() != "Darwin" or platform.machine() != "arm64":
+        return None
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch
+
+    return {"metal": 1.0} if torch.backends.mps.is_available() else None
 
 
 def _init_on_a_lasting_thread(**options: Any) -> None:

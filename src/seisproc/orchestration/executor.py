@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from seisproc.jobs.units import WorkUnit
 from seisproc.orchestration.cluster import cluster_cpus, connect
 from seisproc.orchestration.workers import BaseWorkerActor, CpuWorkerActor, remote_class
 
-__all__ = ["RayExecutor", "WorkerStatus"]
+__all__ = ["RayExecutor", "WorkerStatus", "wait_ready"]
 
 _LOST = (RayActorError, WorkerCrashedError)
 """The actor is gone (ActorDiedError, ActorUnavailableError are RayActorErrors)."""
@@ -118,16 +119,22 @@ class RayExecutor:
 
     def wait(self, timeout_s: float) -> list[Completion]:
         """Completions that arrived, waiting up to ``timeout_s`` for the first one."""
-        self._reap_control()
-        with self._lock:
-            refs = list(self._pending)
+        refs = self.pending()
         if not refs:
+            self._reap_control()
             time.sleep(timeout_s)
             return []
-        ready, rest = ray.wait(refs, num_returns=1, timeout=timeout_s)
-        if ready and rest:
-            more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
-            ready += more
+        return self.collect(wait_ready(refs, timeout_s))
+
+    def pending(self) -> list[Any]:
+        """Object refs of the units in flight: an executor routing between several pools
+        waits on all of theirs at once (:func:`wait_ready`), then :meth:`collect` s."""
+        with self._lock:
+            return list(self._pending)
+
+    def collect(self, ready: Sequence[Any]) -> list[Completion]:
+        """Completions of the refs in ``ready`` that are this pool's; others are ignored."""
+        self._reap_control()
         with self._lock:  # shutdown() may have forgotten them meanwhile
             taken = [(ref, self._pending.pop(ref)) for ref in ready if ref in self._pending]
             for _, pending in taken:
@@ -221,6 +228,15 @@ class RayExecutor:
                 ray.get(ref)
         with self._lock:
             self._control += waiting
+
+
+def wait_ready(refs: Sequence[Any], timeout_s: float) -> list[Any]:
+    """Those of ``refs`` that are done, waiting up to ``timeout_s`` for the first one."""
+    ready, rest = ray.wait(list(refs), num_returns=1, timeout=timeout_s)
+    if ready and rest:
+        more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
+        ready += more
+    return list(ready)
 
 
 def _kill(actor: Any) -> None:

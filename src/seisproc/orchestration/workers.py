@@ -145,9 +145,9 @@ class CpuWorkerActor(BaseWorkerActor):
     ray_options: ClassVar[dict[str, Any]] = {"num_cpus": 1}
 
 
-# GPU workers (GpuWorkerActor, MetalWorkerActor for Apple's MPS) go here: a subclass of
-# BaseWorkerActor whose ray_options hold the device resources and whose make_processor
-# puts arrays on that device. RayExecutor takes the class as its `actor_class`.
+# GPU workers (GpuWorkerActor, MetalWorkerActor for Apple's MPS, TorchCpuWorkerActor) are
+# in seisproc.orchestration.gpu: subclasses whose ray_options hold the device resources and
+# whose make_processor puts arrays on that device. RayExecutor takes one as `actor_class`.
 
 
 _remote_classes: dict[type[BaseWorkerActor], Any] = {}

@@ -132,6 +132,25 @@ def _moving_mean_numpy(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def _moving_mean_torch(x: Array, width: int) -> Array:
+    """Running sums where the device has float64 (as on numpy: the cost does not grow
+    with ``width``; ``avg_pool1d`` costs ``width`` operations per sample, 40x numpy's time
+    for a 500 ms AGC at 2 ms on a CPU); ``avg_pool1d`` on MPS, whose float32 running sums
+    would lose the small late amplitudes to cancellation."""
+    import torch
+
+    dtype = precise_dtype(x)
+    if dtype is not torch.float64:
+        return _moving_mean_pooled(x, width)
+    n, half = x.shape[-1], width // 2
+    sums = torch.nn.functional.pad(torch.cumsum(x.to(dtype), dim=-1), (1, 0))
+    index = torch.arange(n, device=x.device)
+    stop = torch.clamp(index + half + 1, max=n)
+    start = torch.clamp(index - half, min=0)
+    mean = (sums[..., stop] - sums[..., start]) / (stop - start).to(dtype)
+    return mean.to(x.dtype)
+
+
+def _moving_mean_pooled(x: Array, width: int) -> Array:
     import torch.nn.functional as functional
 
     batch_shape = x.shape[:-1]

@@ -32,6 +32,7 @@ import yaml
 
 from seisproc.errors import FlowError, ParameterError
 from seisproc.processing.base import Processor, create_processor
+from seisproc.processing.device import Device
 
 __all__ = ["Flow", "Step", "load_flow"]
 
@@ -61,6 +62,9 @@ class Flow(pydantic.BaseModel):
     output: Path
     gather_by: str = "ffid"
     steps: list[Step] = pydantic.Field(min_length=1)
+    device: Device = "auto"
+    """``auto``: GPU workers when the cluster has them, else CPU; ``cpu``; ``gpu``: refused
+    at submission on a cluster without a GPU (see :mod:`seisproc.processing.device`)."""
 
     @pydantic.field_validator("steps", mode="before")
     @classmethod
@@ -112,10 +116,13 @@ class Flow(pydantic.BaseModel):
 
     def to_mapping(self) -> dict[str, Any]:
         """The flow as it would be written in a flow file (absolute paths)."""
-        return {
+        mapping: dict[str, Any] = {
             "name": self.name, "input": str(self.input), "output": str(self.output),
             "gather_by": self.gather_by, "steps": [s.to_yaml_obj() for s in self.steps],
         }
+        if self.device != "auto":  # flows saved before devices existed read back the same
+            mapping["device"] = self.device
+        return mapping
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_mapping(), sort_keys=False)
