@@ -42,6 +42,7 @@ from seisproc.alerts.rules import (
 )
 from seisproc.jobs.events import JobEvent
 from seisproc.monitoring.snapshot import JobMetrics, ResourceSnapshot
+from seisproc.observers import Subscribers
 
 __all__ = ["AlertManager", "AlertSubscriber", "get_default_rules"]
 
@@ -98,7 +99,7 @@ class AlertManager:
         self._lock = threading.Lock()
         self._clock = clock
         self._dispatcher = dispatcher
-        self._subscribers: list[AlertSubscriber] = []
+        self._subscribers: Subscribers[Alert] = Subscribers()
         self._recent: deque[Alert] = deque(maxlen=recent_size)
         self._complained: set[str] = set()
         for rule in rules:
@@ -132,15 +133,7 @@ class AlertManager:
     # ------------------------------------------------------------------ observers
     def subscribe(self, subscriber: AlertSubscriber) -> Callable[[], None]:
         """Call ``subscriber(alert)`` for every alert raised or resolved."""
-        with self._lock:
-            self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
-
-        return unsubscribe
+        return self._subscribers.add(subscriber)
 
     def recent(self, limit: int | None = None) -> list[Alert]:
         """The latest alerts, newest last."""
@@ -264,7 +257,7 @@ class AlertManager:
             return
         with self._lock:
             self._recent.extend(alerts)
-            subscribers = list(self._subscribers)
+        subscribers = self._subscribers.current()
         for alert in alerts:
             self.dispatcher.dispatch(alert)
             for subscriber in subscribers:

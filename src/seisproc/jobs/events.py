@@ -9,7 +9,6 @@ and never stops delivery to the others.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from seisproc.jobs.model import Job, utcnow
+from seisproc.observers import Subscribers
 
 __all__ = ["JobEventKind", "JobEvent", "EventBus", "Subscriber"]
 
@@ -50,25 +50,14 @@ class EventBus:
     """Thread-safe publish/subscribe for :class:`JobEvent`."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: Subscribers[JobEvent] = Subscribers()
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add ``subscriber``; returns a function that removes it."""
-        with self._lock:
-            self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
-
-        return unsubscribe
+        return self._subscribers.add(subscriber)
 
     def emit(self, event: JobEvent) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for subscriber in subscribers:
+        for subscriber in self._subscribers.current():
             try:
                 subscriber(event)
             except Exception:

@@ -33,6 +33,7 @@ from seisproc.monitoring.snapshot import (
     ResourceSnapshot,
 )
 from seisproc.monitoring.system import SystemSampler, WatchedFolder
+from seisproc.observers import Subscribers
 from seisproc.paths import seisproc_home
 
 __all__ = ["ResourceMonitor", "SnapshotSubscriber", "JobMetricsSource"]
@@ -93,7 +94,7 @@ class ResourceMonitor:
         self._window: list[ResourceSnapshot] = []
         self._system = SystemSampler()
         self._ring: deque[ResourceSnapshot] = deque(maxlen=history_size)
-        self._subscribers: list[SnapshotSubscriber] = []
+        self._subscribers: Subscribers[ResourceSnapshot] = Subscribers()
         self._lock = threading.Lock()
         self._sample_lock = threading.Lock()
         self._stop = threading.Event()
@@ -104,15 +105,7 @@ class ResourceMonitor:
     # ------------------------------------------------------------------ public API
     def subscribe(self, subscriber: SnapshotSubscriber) -> Callable[[], None]:
         """Call ``subscriber(snapshot)`` for each new snapshot; returns the unsubscribe."""
-        with self._lock:
-            self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if subscriber in self._subscribers:
-                    self._subscribers.remove(subscriber)
-
-        return unsubscribe
+        return self._subscribers.add(subscriber)
 
     @property
     def latest(self) -> ResourceSnapshot | None:
@@ -157,8 +150,7 @@ class ResourceMonitor:
             snapshot = self._take()
             with self._lock:
                 self._ring.append(snapshot)
-                subscribers = list(self._subscribers)
-            for subscriber in subscribers:
+            for subscriber in self._subscribers.current():
                 self._guarded(f"subscriber {subscriber!r}", subscriber, snapshot)
             self._feed_sink(snapshot)
         return snapshot
