@@ -159,3 +159,9 @@ def test_console_entry_point_runs_as_a_module(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "seisproc", "--version"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0 and "seisproc" in done.stdout
+
+
+def test_a_broken_history_database_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SEISPROC_HOME", str(tmp_path))
+    (tmp_path / "job_history.db").write_bytes(b"this is not a database" * 100)
+    assert_one_line_error(invoke("jobs"), "the job history database failed")

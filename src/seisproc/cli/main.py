@@ -11,6 +11,7 @@ import traceback
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from seisproc._version import __version__
 from seisproc.errors import SeisprocError
@@ -25,7 +26,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SeisprocError, OSError) as exc:
+        except (SeisprocError, OSError, SQLAlchemyError) as exc:
             if ctx.meta.get("seisproc.debug"):
                 traceback.print_exc()
             click.secho(f"error: {_one_line(exc)}", fg="red", err=True)
@@ -36,6 +37,9 @@ class _Group(click.Group):
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, SQLAlchemyError):
+        cause = getattr(exc, "orig", None) or exc
+        return f"the job history database failed: {type(cause).__name__}: {cause}"
     if isinstance(exc, OSError) and not isinstance(exc, SeisprocError) and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
     return " ".join(str(exc).split())
