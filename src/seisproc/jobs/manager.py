@@ -222,7 +222,7 @@ class JobManager:
                 run.pending.clear()
                 if self._executor is not None:
                     self._executor.stop_job(job_id)
-            self._discard(job_id)
+            self._cleanup_files(self._jobs[job_id])
             job = self._move(self._jobs[job_id], S.FAILED, error.message, error=error)
             if run is None or run.drained:
                 self._runs.pop(job_id, None)
@@ -232,7 +232,7 @@ class JobManager:
     def finalize_cancellation(self, job_id: str) -> Job:
         with self._lock:
             self._runs.pop(job_id, None)
-            self._discard(job_id)
+            self._cleanup_files(self._jobs[job_id])
             job = self._move(self._jobs[job_id], S.CANCELLED, self._jobs[job_id].message)
             self._release(job_id)
             return job
@@ -319,10 +319,6 @@ class JobManager:
                                                 daemon=True)
                 self._thread.start()
         self._wake.set()
-
-    def _discard(self, job_id: str) -> None:
-        job = self._jobs[job_id]
-        self._cleanup_files(job)
 
     def _cleanup_files(self, job: Job) -> None:
         if job.output:
