@@ -44,3 +44,22 @@ ensure_venv() {
     [ -n "$extras" ] && spec="$seisproc_root[$extras]"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
 }
+
+# System libraries Qt needs on a fresh Debian machine: the first line is enough for the
+# offscreen platform the widget tests use; the xcb set and Xvfb give a real X window
+# (screenshots, `seisproc gui` on a headless box).
+QT_SYSTEM_PACKAGES=(
+    libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 fonts-dejavu-core
+    libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+    libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+    libxcb-xfixes0 xvfb xauth
+)
+
+ensure_qt_libs() {
+    command -v dpkg >/dev/null 2>&1 || return 0
+    local missing=() package
+    for package in "${QT_SYSTEM_PACKAGES[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ "${#missing[@]}" -eq 0 ] || _apt_install "${missing[@]}"
+}

@@ -6,7 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/_env.sh"
 source "$(dirname "$0")/postgres.sh"
 
-ensure_venv dev
+ensure_qt_libs
+ensure_venv dev,gui,docs
 # torch (CPU) runs the processors' array-API parity tests; 2.13.0 is the build pip finds
 # on this project's machines. SEISPROC_TEST_TORCH=0 leaves it out (those tests then skip).
 if [ "${SEISPROC_TEST_TORCH:-1}" != 0 ] && ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
@@ -18,9 +19,14 @@ echo "== import contracts"
 "$VENV/bin/lint-imports"
 echo "== ruff"
 "$VENV/bin/ruff" check src tests benchmarks
+if [ -f mkdocs.yml ]; then
+    echo "== documentation (mkdocs build --strict)"
+    "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$(mktemp -d -t seisproc-site.XXXXXX)"
+fi
 echo "== PostgreSQL (a throwaway server for the job history's contract tests)"
 trap stop_test_postgres EXIT
 start_test_postgres || echo "PostgreSQL could not be started: its tests skip (and fail under CI=true)"
 echo "== pytest"
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 export SEISPROC_HOME="${SEISPROC_HOME:-$(mktemp -d -t seisproc-test-home.XXXXXX)}"
 "$VENV/bin/python" -m pytest "$@"
