@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from seisproc.io.index import gather_index
 from seisproc.io.segy import open_segy
 from seisproc.processing.base import available_processors
+from seisproc.processing.describe import describe_processor
 
 __all__ = ["info", "processors"]
 
@@ -54,15 +56,10 @@ def processors() -> None:
     """List the processors a flow can use, with their parameters."""
     console = Console()
     for name, cls in available_processors().items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        console.print(f"[bold]{name}[/]" + (f" (also {', '.join(cls.aliases)})" if cls.aliases
-                                              else "") + f": {doc}")
-        for field, spec in cls.Params.model_fields.items():
-            default = ("" if spec.is_required()
-                       else f" = {spec.get_default(call_default_factory=True)!r}")
-            console.print(f"    {field}: {_type_name(spec.annotation)}{default}"
-                          + (f"  ({spec.description})" if spec.description else ""))
-
-
-def _type_name(annotation: object) -> str:
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        spec = describe_processor(cls)
+        also = f" (also {', '.join(spec.aliases)})" if spec.aliases else ""
+        console.print(f"[bold]{name}[/]{escape(also)}: {escape(spec.summary)}")
+        for param in spec.params:
+            default = "" if param.required else f" = {param.default!r}"
+            about = f"  ({param.description})" if param.description else ""
+            console.print(escape(f"    {param.name}: {param.type_name}{default}{about}"))
