@@ -7,7 +7,7 @@ calls, the storage answers history queries, aggregate statistics, duration predi
 and resource samples, and cleans up old entries.
 """
 
-from seisproc.history.predictions import Prediction
+from seisproc.history.predictions import Prediction, PredictionPair
 from seisproc.history.resources import ResourceSample
 from seisproc.history.statistics import (
     DayStats,
@@ -28,6 +28,7 @@ __all__ = [
     "JobStatistics",
     "Prediction",
     "PredictionAccuracy",
+    "PredictionPair",
     "ProcessorUsage",
     "ResourceBucket",
     "ResourceSample",

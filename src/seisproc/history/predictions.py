@@ -11,19 +11,22 @@ beside the actual duration, so analytics can report how good predictions are.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, update
 
 from seisproc.history.models import Base, JobRow, processors_key
-from seisproc.jobs.model import JobState
+from seisproc.jobs.model import JobState, JobType
 
 __all__ = [
     "DEFAULT_TRACES_PER_S",
     "Prediction",
+    "PredictionPair",
     "RECENT_JOBS",
     "SIZE_FACTOR",
     "predict",
+    "prediction_pairs",
     "record_prediction",
 ]
 
@@ -86,3 +89,28 @@ def record_prediction(connection: Connection, job_id: str, prediction: Predictio
             predicted_traces_per_s=prediction.traces_per_s,
             predicted_duration_s=prediction.duration_s))
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class PredictionPair:
+    """One completed job: the duration predicted before it ran and the one it took."""
+
+    job_type: JobType
+    predicted_s: float
+    actual_s: float
+
+
+def prediction_pairs(connection: Connection, since: datetime, until: datetime,
+                     limit: int) -> list[PredictionPair]:
+    """The most recent ``limit`` completed jobs created in ``[since, until]`` that had a
+    prediction recorded: one bounded page of three columns, read along the state/created
+    index, never the jobs themselves."""
+    jobs = _JOBS.c
+    query = (select(jobs.type, jobs.predicted_duration_s, jobs.duration_s)
+             .where(jobs.state == JobState.COMPLETED.value,
+                    jobs.created_at >= since, jobs.created_at <= until,
+                    jobs.predicted_duration_s.is_not(None), jobs.duration_s.is_not(None))
+             .order_by(jobs.created_at.desc()).limit(limit))
+    return [PredictionPair(JobType(row.type), float(row.predicted_duration_s),
+                           float(row.duration_s))
+            for row in connection.execute(query)]

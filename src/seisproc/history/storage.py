@@ -33,7 +33,7 @@ from seisproc.history.models import (
     job_to_row,
     processor_names,
 )
-from seisproc.history.predictions import Prediction
+from seisproc.history.predictions import Prediction, PredictionPair
 from seisproc.history.queries import JobFilter, delete_before, delete_samples_before
 from seisproc.history.resources import ResourceSample, insert_samples, select_samples
 from seisproc.history.statistics import JobStatistics
@@ -244,6 +244,13 @@ class JobHistoryStorage:
         """
         prediction = self.predict(processor_names(job.flow), job.progress.traces_total)
         return prediction.traces_per_s if prediction.from_history else None
+
+    def prediction_pairs(self, since: datetime, until: datetime,
+                         limit: int = 500) -> list[PredictionPair]:
+        """Predicted and actual durations of the most recent completed jobs created in
+        ``[since, until]`` (most recent first): how good the predictions were, per job."""
+        with self._engine.connect() as connection:
+            return predictions.prediction_pairs(connection, since, until, limit)
 
     def record_prediction(self, job_id: str, prediction: Prediction) -> bool:
         """Store ``prediction`` beside the job's actual figures; ``False`` for an unknown
