@@ -145,7 +145,7 @@ def test_subscribers_get_every_alert_and_recent_keeps_the_latest(alerts: AlertMa
 def test_seed_rules_come_first_then_the_issue_rules() -> None:
     assert [r.name for r in get_default_rules()] == [
         "high_memory", "critical_memory", "job_stuck", "disk_nearly_full", "node_lost",
-        "worker_lost", "job_failed", "job_slow"]
+        "worker_lost", "job_failed", "job_slow", "qc_non_finite"]
     assert AlertManager().rules == []
     assert [r.name for r in AlertManager().get_default_rules()][:3] == [
         "high_memory", "critical_memory", "job_stuck"]

@@ -60,6 +60,8 @@ def test_probe_reports_the_node_its_worker_and_the_object_store(executor: RayExe
     assert node.object_store_total_bytes and node.object_store_total_bytes > 0
     assert node.object_store_used_bytes is not None and node.object_store_used_bytes >= 0
     assert status.workers_lost == 0 and status.nodes_dead == 0
+    assert [(w.node_id, w.kind, w.state, w.job_id) for w in status.workers] == [
+        (node.node_id, "cpu", "idle", None)]
 
 
 def test_probe_without_an_executor_reports_nodes_only(local_ray: None) -> None:
@@ -87,6 +89,7 @@ def test_killing_a_worker_raises_worker_lost_and_the_probe_counts_it(
         assert monitor.sample().metrics["workers_lost_recently"] == 0
         job = manager.submit(flow)
         assert progressed.wait(60)
+        assert job.id in {w.job_id for w in probe().workers}
         ray.kill(executor.workers()[0].actor, no_restart=True)
         assert manager.wait(job.id, 120).state is JobState.COMPLETED  # unit retried
         after = monitor.sample()

@@ -41,7 +41,8 @@ def test_aliases_resolve_to_the_canonical_processor_and_are_not_listed_twice() -
 
 def test_package_exports_exactly_its_public_names() -> None:
     exported = {name for name in dir(processing) if not name.startswith("_")}
-    modules = {"amplitude", "base", "decon", "filters", "mute", "flow", "device"}
+    modules = {"amplitude", "base", "decon", "filters", "mute", "flow", "device", "describe",
+               "preview"}
     assert set(processing.__all__) == exported - modules
     assert all(hasattr(processing, name) for name in processing.__all__)
 

@@ -9,6 +9,10 @@ toast, sound, desktop, webhook) off the monitoring thread. Plain Python: no Qt, 
 >>> alerts = open_alert_manager()          # doctest: +SKIP
 >>> monitor.subscribe(alerts.check)         # doctest: +SKIP
 >>> manager.subscribe(alerts.handle_event)  # doctest: +SKIP
+
+Given the process's JobManager (``open_alert_manager(jobs=manager)``), rules may also
+pause or cancel the job they are about: the built-in ``qc_non_finite`` pauses a job whose
+output holds NaN or Inf samples.
 """
 
 from seisproc.alerts.actions import (
@@ -17,10 +21,13 @@ from seisproc.alerts.actions import (
     ActionError,
     ActionRegistry,
     DesktopAction,
+    JobControl,
+    JobControlAction,
     SoundAction,
     ToastBus,
     WebhookAction,
     default_registry,
+    job_control_actions,
     log_action,
 )
 from seisproc.alerts.config import (
@@ -59,6 +66,8 @@ __all__ = [
     "AlertStatus",
     "AlertSubscriber",
     "DesktopAction",
+    "JobControl",
+    "JobControlAction",
     "RuleSpec",
     "Severity",
     "SoundAction",
@@ -70,6 +79,7 @@ __all__ = [
     "default_rules",
     "dump_alert_config",
     "get_default_rules",
+    "job_control_actions",
     "known_metric",
     "load_alert_config",
     "log_action",

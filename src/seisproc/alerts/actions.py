@@ -1,4 +1,5 @@
-"""What an alert does: log, toast, sound, desktop notification, webhook; by name.
+"""What an alert does: log, toast, sound, desktop notification, webhook, pause or cancel
+the job it is about; by name.
 
 Actions are plain callables taking an :class:`~seisproc.alerts.rules.Alert`, registered
 under a name in an :class:`ActionRegistry`; a rule lists the names it wants. The
@@ -6,6 +7,10 @@ under a name in an :class:`ActionRegistry`; a rule lists the names it wants. The
 thread, the JobManager's scheduler), on one lane per action name: a webhook stuck on a
 dead URL delays only later webhook deliveries, never the log, a toast, or sampling. An
 action that raises is logged; the others run regardless.
+
+``pause_job`` and ``cancel_job`` act on whatever controls jobs (:class:`JobControl`: the
+JobManager has that shape), which the composition root hands to
+:func:`job_control_actions`; this package never imports the engine.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
 from seisproc.alerts.rules import Alert, AlertStatus, Severity
 from seisproc.errors import SeisprocError
@@ -36,10 +41,14 @@ __all__ = [
     "ActionError",
     "ActionRegistry",
     "DesktopAction",
+    "JOB_ACTIONS",
+    "JobControl",
+    "JobControlAction",
     "SoundAction",
     "ToastBus",
     "WebhookAction",
     "default_registry",
+    "job_control_actions",
     "log_action",
 ]
 
@@ -227,6 +236,54 @@ def _reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+class JobControl(Protocol):
+    """What ``pause_job`` and ``cancel_job`` need: the JobManager's two calls."""
+
+    def pause(self, job_id: str, message: str = ...) -> object: ...
+
+    def cancel(self, job_id: str, message: str = ...) -> object: ...
+
+
+JOB_ACTIONS: dict[str, Literal["pause", "cancel"]] = {"pause_job": "pause",
+                                                      "cancel_job": "cancel"}
+"""Action names that act on the alert's job, and what they do to it."""
+
+
+class JobControlAction:
+    """Pauses or cancels the job an alert is about (a job or job-event rule's alert).
+
+    The job's message says which alert stopped it. Resolved alerts and alerts about no
+    job do nothing; a job that can no longer be paused or cancelled (finished, already
+    paused, run by another process) is left as it is, with a log line saying why.
+    """
+
+    def __init__(self, jobs: JobControl, verb: Literal["pause", "cancel"]) -> None:
+        self.jobs, self.verb = jobs, verb
+
+    def __call__(self, alert: Alert) -> None:
+        if alert.status is AlertStatus.RESOLVED or alert.job_id is None:
+            return
+        done = "paused" if self.verb == "pause" else "cancelled"
+        message = f"{done} by alert {alert.rule}: {alert.message}"
+        act = self.jobs.pause if self.verb == "pause" else self.jobs.cancel
+        try:
+            act(alert.job_id, message)
+        except SeisprocError as exc:
+            log.info("alert %s: job %s not %s: %s", alert.rule, alert.job_id, done, exc)
+            return
+        log.info("job %s %s by alert %s", alert.job_id, done, alert.rule)
+
+
+def job_control_actions(jobs: JobControl) -> dict[str, Action]:
+    """``pause_job`` and ``cancel_job`` acting on ``jobs`` (a JobManager), to register.
+
+    >>> registry = default_registry()
+    >>> for name, action in job_control_actions(manager).items():  # doctest: +SKIP
+    ...     registry.register(name, action)
+    """
+    return {name: JobControlAction(jobs, verb) for name, verb in JOB_ACTIONS.items()}
+
+
 class ActionRegistry:
     """Actions by name; a rule's ``actions`` list picks from here."""
 
@@ -248,11 +305,16 @@ class ActionRegistry:
             return sorted(self._actions)
 
 
-def default_registry(toasts: ToastBus | None = None) -> ActionRegistry:
-    """``log``, ``toast``, ``sound`` and ``desktop``; a ``webhook`` needs a URL, so it is
+def default_registry(toasts: ToastBus | None = None,
+                     jobs: JobControl | None = None) -> ActionRegistry:
+    """``log``, ``toast``, ``sound`` and ``desktop``, and with ``jobs`` (the process's
+    JobManager) ``pause_job`` and ``cancel_job``; a ``webhook`` needs a URL, so it is
     added from the rule file's ``[actions.NAME]`` tables or by :meth:`ActionRegistry.register`."""
-    return ActionRegistry({"log": log_action, "toast": toasts or ToastBus(),
-                           "sound": SoundAction(), "desktop": DesktopAction()})
+    actions: dict[str, Action] = {"log": log_action, "toast": toasts or ToastBus(),
+                                  "sound": SoundAction(), "desktop": DesktopAction()}
+    if jobs is not None:
+        actions.update(job_control_actions(jobs))
+    return ActionRegistry(actions)
 
 
 class ActionDispatcher:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from seisproc.alerts.actions import JOB_ACTIONS
 from seisproc.alerts.rules import AlertRule, Severity, default_rules, template_fields
 from seisproc.errors import SeisprocError
 from seisproc.monitoring.snapshot import JOB_METRICS, SNAPSHOT_METRICS, JobMetrics
@@ -303,9 +304,13 @@ def _check_webhook(settings: Mapping[str, Any], where: str) -> None:
 
 def _check_action_names(specs: tuple[RuleSpec, ...], actions: Mapping[str, Any],
                         source: str) -> None:
-    known = set(actions) | {"log", "toast", "sound", "desktop"}
+    known = set(actions) | {"log", "toast", "sound", "desktop"} | set(JOB_ACTIONS)
     for spec in specs:
         for name in spec.actions:
+            if name in JOB_ACTIONS and not spec.metric.startswith("job."):
+                raise AlertConfigError(f"{source}: rule {spec.name!r}: field 'actions': "
+                                       f"{name} acts on the job an alert is about, so it "
+                                       f"needs a job.<name> metric, not {spec.metric!r}")
             if name not in known:
                 hint = " (a webhook needs an [actions.NAME] table with its url)" \
                     if fnmatch.fnmatch(name, "*webhook*") else ""

@@ -16,6 +16,7 @@ Wiring (composition roots)::
     alerts = AlertManager(get_default_rules())
     monitor.subscribe(alerts.check)          # snapshots
     manager.subscribe(alerts.handle_event)   # job events: failed, worker lost
+    tracker.on_unit(alerts.check_job)        # job rules at each unit (QC: NaN found)
 """
 
 from __future__ import annotations
@@ -188,6 +189,31 @@ class AlertManager:
             del self._states[key]
         return raised
 
+    def check_job(self, job: JobMetrics) -> list[Alert]:
+        """Check the job rules that need no snapshot against one job's fresh metrics.
+
+        Called as a job completes a unit (:meth:`~seisproc.monitoring.jobs.JobTracker.
+        on_unit`), so a rule on ``job.qc_non_finite`` acts within a unit rather than at
+        the next snapshot; cooldowns and ``for_seconds`` are shared with :meth:`check`.
+        Rules gated by a snapshot condition wait for :meth:`check`. Where :meth:`check`
+        runs too, its snapshots must list the same jobs (a ``ResourceMonitor`` built with
+        the same tracker): a job missing from a snapshot counts as ended, and its rule
+        state (the cooldown that keeps a resumed job from a second QC pause) is dropped.
+        """
+        now = self._clock()
+        raised: list[Alert] = []
+        with self._lock:
+            for rule in self._rules.values():
+                if rule.job_condition is None or rule.condition is not None \
+                        or not rule.applies_to(job.job_id, job.name):
+                    continue
+                holds = self._holds(rule, rule.job_condition, job)
+                alert = self._step(rule, job.job_id, holds, now, _job_only_context(rule, job))
+                raised += [alert] if alert else []
+                self._states[(rule.name, job.job_id)].job = job
+        self._announce(raised)
+        return raised
+
     def handle_event(self, event: JobEvent) -> list[Alert]:
         """Check the event rules against a job event (a JobManager subscriber)."""
         now = self._clock()
@@ -265,6 +291,18 @@ class AlertManager:
                     subscriber(alert)
                 except Exception:
                     log.exception("alert subscriber %r failed", subscriber)
+
+
+def _job_only_context(rule: AlertRule, job: JobMetrics) -> Callable[[], Mapping[str, Any]]:
+    """The message's values for a job checked without a snapshot."""
+
+    def build() -> dict[str, Any]:
+        context = job_context(job)
+        if rule.metric and rule.metric.startswith("job."):
+            context["value"] = job.values().get(rule.metric.removeprefix("job."))
+        return context
+
+    return build
 
 
 def _context(rule: AlertRule, snapshot: ResourceSnapshot,

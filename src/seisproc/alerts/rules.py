@@ -29,6 +29,7 @@ from seisproc.jobs.model import JobState, utcnow
 from seisproc.monitoring.snapshot import JobMetrics, ResourceSnapshot
 
 __all__ = [
+    "QC_COOLDOWN_S",
     "Alert",
     "AlertRule",
     "AlertStatus",
@@ -192,6 +193,15 @@ def _slow(job: JobMetrics) -> bool:
     return ratio is not None and job.running_seconds >= 60 and ratio < 0.5
 
 
+def _non_finite(job: JobMetrics) -> bool:
+    return job.qc_non_finite > 0
+
+
+QC_COOLDOWN_S = 24 * 3600.0
+"""A NaN count never goes back to zero: one alert per job, and a job the user resumed
+after a QC pause is not paused again by the same rule."""
+
+
 def _failed(event: JobEvent) -> bool:
     return event.kind is JobEventKind.STATE_CHANGED and event.job.state is JobState.FAILED
 
@@ -201,7 +211,12 @@ def _worker_lost(event: JobEvent) -> bool:
 
 
 def default_rules() -> list[AlertRule]:
-    """The seed's three rules, then disk, cluster, failure and slowness rules."""
+    """The seed's three rules, then disk, cluster, failure, slowness and data QC rules.
+
+    ``qc_non_finite`` pauses a job whose output holds NaN or Inf samples (the
+    ``pause_job`` action does that where the process registered it: see
+    :func:`~seisproc.alerts.actions.job_control_actions`).
+    """
     return [
         AlertRule("high_memory", lambda s: s.memory_percent > 85, "warning",
                   "Memory usage at {memory_percent:.0f}%"),
@@ -224,4 +239,8 @@ def default_rules() -> list[AlertRule]:
                   "{job_traces_per_s:,.0f} traces/s, {job_rate_percent:.0f}% of the "
                   "{job_predicted_traces_per_s:,.0f} predicted", cooldown_seconds=900,
                   for_seconds=60, job_condition=_slow),
+        AlertRule("qc_non_finite", None, "critical", "Job {job_name} ({job_id}) wrote "
+                  "{job_qc_non_finite:,.0f} NaN/Inf samples", cooldown_seconds=QC_COOLDOWN_S,
+                  actions=["log", "toast", "pause_job"], job_condition=_non_finite,
+                  metric="job.qc_non_finite", threshold=0.0),
     ]

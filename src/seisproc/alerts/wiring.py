@@ -16,6 +16,7 @@ from seisproc.alerts.actions import (
     ActionDispatcher,
     ActionRegistry,
     DesktopAction,
+    JobControl,
     SoundAction,
     ToastBus,
     WebhookAction,
@@ -45,17 +46,19 @@ def make_action(kind: str, settings: Mapping[str, Any], toasts: ToastBus) -> Act
     return toasts if kind == "toast" else log_action
 
 
-def build_registry(config: AlertConfig, toasts: ToastBus | None = None) -> ActionRegistry:
-    """The default actions, plus (or replaced by) the file's ``[actions.NAME]`` tables."""
+def build_registry(config: AlertConfig, toasts: ToastBus | None = None,
+                   jobs: JobControl | None = None) -> ActionRegistry:
+    """The default actions (with ``jobs``: ``pause_job`` and ``cancel_job`` too), plus (or
+    replaced by) the file's ``[actions.NAME]`` tables."""
     toasts = toasts or ToastBus()
-    registry = default_registry(toasts)
+    registry = default_registry(toasts, jobs)
     for name, settings in config.actions.items():
         registry.register(name, make_action(settings.get("type", name), settings, toasts))
     return registry
 
 
 def open_alert_manager(path: Path | None = None, *, toasts: ToastBus | None = None,
-                       config: AlertConfig | None = None,
+                       config: AlertConfig | None = None, jobs: JobControl | None = None,
                        clock: Callable[[], float] = time.monotonic) -> AlertManager:
     """An alert manager with the rules and actions of ``alerts.toml`` (or the defaults).
 
@@ -69,7 +72,17 @@ def open_alert_manager(path: Path | None = None, *, toasts: ToastBus | None = No
         The bus the GUI listens on for ``toast`` actions.
     config
         Use this configuration instead of reading a file.
+    jobs
+        What ``pause_job`` and ``cancel_job`` act on: the JobManager of the process that
+        runs the jobs (the GUI, ``seisproc run``). Without it those actions are not
+        registered, and a rule naming them logs that once.
+
+    Examples
+    --------
+    >>> alerts = open_alert_manager(jobs=manager)               # doctest: +SKIP
+    >>> tracker = JobTracker.following(manager)                 # doctest: +SKIP
+    >>> unsubscribe = tracker.on_unit(alerts.check_job)         # doctest: +SKIP
     """
     config = config or load_alert_config(path)
-    dispatcher = ActionDispatcher(build_registry(config, toasts))
+    dispatcher = ActionDispatcher(build_registry(config, toasts, jobs))
     return AlertManager(config.alert_rules(), dispatcher=dispatcher, clock=clock)

@@ -1,7 +1,14 @@
-"""``seisproc run``: run a flow file as a job, in the foreground or detached."""
+"""``seisproc run``: run a flow file as a job, in the foreground or detached.
+
+The process that runs a job also hosts the alert rules that act on it: job rules are
+checked as each unit completes, so the built-in ``qc_non_finite`` pauses a job whose output
+holds NaN or Inf (``seisproc resume`` continues it, ``seisproc cancel`` or Ctrl-C ends it).
+Machine-wide rules (memory, disks, the cluster) belong to ``seisproc monitor``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,10 +17,15 @@ from pathlib import Path
 
 import click
 
+from seisproc.alerts import AlertConfigError, open_alert_manager
 from seisproc.cli.follow import follow_job
 from seisproc.engine import open_manager
 from seisproc.errors import SeisprocError
+from seisproc.jobs.events import JobEvent, JobEventKind
+from seisproc.jobs.manager import JobManager
+from seisproc.jobs.model import JobState
 from seisproc.jobs.plan import check_output_path
+from seisproc.monitoring import JobTracker
 from seisproc.paths import seisproc_home
 from seisproc.processing.flow import load_flow
 
@@ -45,8 +57,10 @@ def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interr
     if detach:
         _detach(flow_file, overwrite, priority, address, database_url)
         return
-    manager = open_manager(address=address, database_url=database_url)
-    try:
+    with contextlib.ExitStack() as cleanup:
+        manager = open_manager(address=address, database_url=database_url)
+        cleanup.callback(manager.close, active="pause" if on_interrupt == "pause" else "cancel")
+        host_alerts(manager, cleanup)
         job = manager.submit(flow, overwrite=overwrite, priority=priority)
         if job_id_file is not None:
             job_id_file.write_text(job.id)
@@ -54,8 +68,34 @@ def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interr
             click.echo(f"job {job.id} submitted ({flow.name}); Ctrl-C to {on_interrupt}",
                        err=True)
         follow_job(manager, job, on_interrupt)
-    finally:
-        manager.close(active="pause" if on_interrupt == "pause" else "cancel")
+
+
+def host_alerts(manager: JobManager, cleanup: contextlib.ExitStack) -> None:
+    """Check job alert rules on ``manager``'s jobs as their units complete, with
+    ``pause_job``/``cancel_job`` acting on them; stopped by ``cleanup``.
+
+    A broken ``alerts.toml`` costs the alerts, not the run: it is reported, and the job
+    runs without them.
+    """
+    try:
+        alerts = open_alert_manager(jobs=manager)
+    except AlertConfigError as exc:
+        click.secho(f"warning: alert rules off: {exc}", fg="yellow", err=True)
+        return
+    cleanup.callback(alerts.close)
+    tracker = JobTracker.following(manager)
+    cleanup.callback(tracker.close)
+    tracker.on_unit(alerts.check_job)
+    cleanup.callback(manager.subscribe(_explain_alert_pause))
+
+
+def _explain_alert_pause(event: JobEvent) -> None:
+    """Say how to go on when an alert paused a job this terminal follows."""
+    job = event.job
+    if event.kind is JobEventKind.STATE_CHANGED and job.state is JobState.PAUSED \
+            and job.message.startswith("paused by alert"):
+        click.echo(f"\njob {job.id} {job.message}\n  continue: seisproc resume {job.id}   "
+                   f"stop: seisproc cancel {job.id} (or Ctrl-C)", err=True)
 
 
 def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None,

@@ -1,7 +1,8 @@
 """Jobs: the domain of the job engine (no Ray, no database inside).
 
-Planning a flow into units of work, the job record and its life cycle, events, the
-:class:`JobManager` driver, checkpoints, and the ports adapters implement.
+Planning a flow into units of work, per-gather QC figures, the job record and its life
+cycle, events, the :class:`JobManager` driver, checkpoints, and the ports adapters
+implement.
 """
 
 from seisproc.jobs.checkpoints import CheckpointStore
@@ -10,6 +11,7 @@ from seisproc.jobs.manager import JobManager, JobNotFound
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
 from seisproc.jobs.plan import JobPlan, plan_job
 from seisproc.jobs.ports import Completion, ControlRequest, Executor, JobSpec, JobStore
+from seisproc.jobs.qc import GatherQc, JobQc, Thumbnail
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.jobs.units import GatherRef, UnitProcessor, UnitResult, WorkUnit
 
@@ -19,6 +21,7 @@ __all__ = [
     "ControlRequest",
     "EventBus",
     "Executor",
+    "GatherQc",
     "GatherRef",
     "IllegalTransition",
     "Job",
@@ -29,10 +32,12 @@ __all__ = [
     "JobNotFound",
     "JobPlan",
     "JobProgress",
+    "JobQc",
     "JobSpec",
     "JobState",
     "JobStore",
     "JobType",
+    "Thumbnail",
     "UnitProcessor",
     "UnitResult",
     "WorkUnit",

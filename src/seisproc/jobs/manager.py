@@ -34,8 +34,10 @@ from seisproc.jobs.plan import (
     plan_job,
 )
 from seisproc.jobs.ports import Completion, DurationPredictor, Executor, JobSpec, JobStore
+from seisproc.jobs.qc import JobQc
 from seisproc.jobs.running import JobRun
 from seisproc.jobs.transitions import IllegalTransition, transition
+from seisproc.jobs.units import UnitResult
 from seisproc.processing.flow import Flow
 
 __all__ = ["JobManager", "JobNotFound"]
@@ -43,6 +45,8 @@ __all__ = ["JobManager", "JobNotFound"]
 log = logging.getLogger(__name__)
 S = JobState
 MAX_UNIT_RETRIES = 3
+QC_JOBS_KEPT = 64
+"""Jobs whose QC stays in memory; beyond it, finished jobs' QC is forgotten, oldest first."""
 
 
 class JobNotFound(SeisprocError):
@@ -80,6 +84,8 @@ class JobManager:
         self._wake = threading.Event()
         self._jobs: dict[str, Job] = {}
         self._runs: dict[str, JobRun] = {}
+        self._qc: dict[str, JobQc] = {}
+        """QC of the jobs this manager ran, least recently updated first (see :meth:`qc`)."""
         self._rotation: list[str] = []
         self._thread: threading.Thread | None = None
         self._closing = False
@@ -88,6 +94,12 @@ class JobManager:
         self.recover()
 
     # ------------------------------------------------------------------ public API
+    @property
+    def executor(self) -> Executor | None:
+        """The worker pool, once the first job has started it (``None`` before): what
+        a monitor's cluster probe lists as workers."""
+        return self._executor
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every :class:`JobEvent`; returns the unsubscribe function."""
         return self._events.subscribe(subscriber)
@@ -170,6 +182,16 @@ class JobManager:
         if job is None:
             raise JobNotFound(f"no job {job_id!r} in the history")
         return job
+
+    def qc(self, job_id: str) -> JobQc:
+        """The quality figures of a job run by this manager so far (empty for others).
+
+        Kept in memory only: for the running jobs and the last finished ones (up to
+        ``QC_JOBS_KEPT`` jobs in all). Each ``UNIT_COMPLETED`` event's ``qc`` detail
+        carries the figures of that unit's gathers.
+        """
+        with self._lock:
+            return self._qc.get(job_id, JobQc())
 
     def list(self, states: Sequence[JobState] | None = None) -> builtins.list[Job]:
         """Jobs in the store (this manager's own at their latest state), newest first."""
@@ -524,9 +546,24 @@ class JobManager:
         persist = len(run.done) == len(run.plan.units) or now - run.persisted_at >= 0.5
         if persist:
             run.persisted_at = now
-        self._publish(job, JobEventKind.PROGRESS, {
-            "unit": completion.unit.number, "seconds": completion.result.seconds,
-            "traces": completion.result.traces, "node": completion.node}, persist=persist)
+        unit = {"unit": completion.unit.number, "seconds": completion.result.seconds,
+                "traces": completion.result.traces, "node": completion.node}
+        self._publish(job, JobEventKind.PROGRESS, unit, persist=persist)
+        self._record_qc(job.id, completion.result)
+        self._publish(job, JobEventKind.UNIT_COMPLETED, {
+            **unit, "non_finite": completion.result.non_finite,
+            "qc": [gather.to_dict() for gather in completion.result.qc]}, persist=False)
+
+    def _record_qc(self, job_id: str, result: UnitResult) -> None:
+        """Fold a unit's QC into its job's; forget the oldest finished jobs' beyond the
+        bound."""
+        self._qc[job_id] = self._qc.pop(job_id, JobQc()).add(result)
+        excess = len(self._qc) - QC_JOBS_KEPT
+        if excess > 0:
+            finished = [i for i in self._qc if i not in self._jobs
+                        or self._jobs[i].state.is_terminal()]
+            for old in finished[:excess]:
+                del self._qc[old]
 
     def _finish_if_done(self, job_id: str) -> None:
         """Finalize a cancellation whose units drained; completions are committed by

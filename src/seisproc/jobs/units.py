@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from seisproc.errors import ProcessingError, SeisprocError
 from seisproc.io.segy import SegyFile, SegyLayout, open_segy
 from seisproc.io.writer import SegyWriter
+from seisproc.jobs.qc import THUMBNAIL_INTERVAL_S, GatherQc, Thumbnail, gather_qc, thumbnail
 from seisproc.processing.base import GatherContext, Processor
 from seisproc.processing.device import ArrayBackend
 from seisproc.processing.flow import Flow
+from seisproc.processing.preview import run_steps
 
 __all__ = ["GatherRef", "WorkUnit", "UnitResult", "UnitProcessor", "GatherInput"]
 
@@ -60,6 +61,11 @@ class UnitResult:
     finished_at: float = 0.0
     """Wall-clock time (``time.time()``) the unit's last trace was written: the start of
     the progress-delivery latency the driver is measured by."""
+    qc: tuple[GatherQc, ...] = ()
+    """Quality figures of each processed gather, in the unit's order."""
+    thumbnail: Thumbnail | None = None
+    """A small picture of the unit's last processed gather; ``None`` when the worker
+    made one less than :data:`~seisproc.jobs.qc.THUMBNAIL_INTERVAL_S` ago."""
 
 
 StopCheck = Callable[[], bool]
@@ -69,19 +75,21 @@ GatherInput = tuple[np.ndarray, np.ndarray, int]
 
 
 class _Tally:
-    """Running sums of a unit, for its :class:`UnitResult`."""
+    """Running sums of a unit, and its gathers' QC, for its :class:`UnitResult`."""
 
     def __init__(self) -> None:
         self.traces = 0
         self.ss_in = self.ss_out = 0.0
         self.non_finite = 0
+        self.qc: list[GatherQc] = []
 
-    def add(self, samples: np.ndarray, out: np.ndarray) -> None:
+    def add(self, samples: np.ndarray, out: np.ndarray, qc: GatherQc) -> None:
+        """Count one gather; its output's energy comes from the QC's RMS (one pass less)."""
         self.traces += len(samples)
         self.ss_in += float(np.dot(samples.ravel(), samples.ravel()))
-        finite = np.isfinite(out)
-        self.non_finite += int(out.size - np.count_nonzero(finite))
-        self.ss_out += float(np.sum(np.square(out, where=finite, out=np.zeros_like(out))))
+        self.non_finite += qc.non_finite
+        self.ss_out += qc.rms * qc.rms * (out.size - qc.non_finite)
+        self.qc.append(qc)
 
 
 class UnitProcessor:
@@ -103,6 +111,8 @@ class UnitProcessor:
         self._input: SegyFile = open_segy(flow.input)
         self._writer = SegyWriter(partial_path, output_layout)
         self._dt_ms = self._input.layout.sample_interval_ms
+        self._picture_due = 0.0
+        """Monotonic time from which the next unit brings a thumbnail back."""
 
     @property
     def n_samples(self) -> int:
@@ -114,6 +124,7 @@ class UnitProcessor:
         (between gathers unless a subclass groups them, see :meth:`batches`)."""
         start = time.perf_counter()
         tally = _Tally()
+        last: tuple[int, np.ndarray] | None = None
         for batch in self.batches(unit.gathers):
             if should_stop is not None and should_stop():
                 return None
@@ -123,10 +134,20 @@ class UnitProcessor:
                  for g, (samples, headers) in zip(batch, reads, strict=True)])
             for gather, (samples, headers), out in zip(batch, reads, outs, strict=True):
                 self._writer.write(gather.positions, headers, out)
-                tally.add(samples, out)
+                tally.add(samples, out, gather_qc(out, self._dt_ms, gather.key_value))
+                last = gather.key_value, out
         return UnitResult(unit.number, tally.traces, len(unit.gathers),
                           time.perf_counter() - start, tally.ss_in, tally.ss_out,
-                          tally.non_finite, finished_at=time.time())
+                          tally.non_finite, finished_at=time.time(), qc=tuple(tally.qc),
+                          thumbnail=self._picture(last))
+
+    def _picture(self, last: tuple[int, np.ndarray] | None) -> Thumbnail | None:
+        """A thumbnail of the unit's last gather, if one is due (see ``THUMBNAIL_INTERVAL_S``)."""
+        now = time.monotonic()
+        if last is None or now < self._picture_due:
+            return None
+        self._picture_due = now + THUMBNAIL_INTERVAL_S
+        return thumbnail(last[1], self._dt_ms, last[0])
 
     def batches(self, gathers: Sequence[GatherRef]) -> list[Sequence[GatherRef]]:
         """Groups of gathers read and processed together: one at a time here, so a stop
@@ -155,20 +176,8 @@ class UnitProcessor:
         An error names the file, the gather and the step; an unexpected one keeps the
         original as its ``__cause__`` (a GPU worker looks there for out-of-memory errors).
         """
-        for step, processor in enumerate(self.processors, start=1):
-            try:
-                data = processor.apply(data, context)
-            except SeisprocError as exc:
-                raise ProcessingError(self._where(key_value, step, processor) + str(exc)) from None
-            except Exception as exc:
-                raise ProcessingError(
-                    self._where(key_value, step, processor) + f"{type(exc).__name__}: {exc}"
-                ) from exc
-        return data
-
-    def _where(self, key_value: int, step: int, processor: Processor) -> str:
-        return (f"{self.flow.input.name}: gather {self.flow.gather_by}={key_value}, "
-                f"step {step} ({processor.name}): ")
+        where = f"{self.flow.input.name}: gather {self.flow.gather_by}={key_value}, "
+        return run_steps(self.processors, data, context, where)
 
     def sync(self) -> None:
         self._writer.sync()

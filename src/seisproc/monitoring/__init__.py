@@ -24,6 +24,7 @@ from seisproc.monitoring.snapshot import (
     JobMetrics,
     NodeStatus,
     ResourceSnapshot,
+    WorkerInfo,
 )
 from seisproc.monitoring.system import SystemReading, SystemSampler, WatchedFolder
 
@@ -47,5 +48,6 @@ __all__ = [
     "SystemReading",
     "SystemSampler",
     "WatchedFolder",
+    "WorkerInfo",
     "average",
 ]

@@ -7,25 +7,52 @@ when each job's progress last changed, which is what ``job_no_progress_seconds``
 events (:meth:`JobTracker.following`: exact, and free between events) or by polling any
 callable that lists jobs, such as a job store read by ``seisproc monitor`` in another
 process.
+
+Followed jobs also carry their data's quality: each ``UNIT_COMPLETED`` event brings the
+unit's per-gather QC (:class:`~seisproc.jobs.qc.GatherQc`), folded into the ``qc_*``
+metrics; :meth:`JobTracker.on_unit` hands the fresh metrics to alert rules at once, so a
+rule on ``job.qc_non_finite`` can pause a job within a unit, not a sampling interval.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from seisproc.jobs.events import JobEvent
+from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.qc import GatherQc
 from seisproc.monitoring.snapshot import JobMetrics
+from seisproc.observers import Subscribers
 
 __all__ = ["JobTracker", "Predictor", "ACTIVE_STATES"]
+
+log = logging.getLogger(__name__)
 
 ACTIVE_STATES = tuple(s for s in JobState if s.is_active())
 Predictor = Callable[[Job], float | None]
 """Predicted traces/s for a job (from the job history), or ``None`` when unknown."""
+
+
+@dataclass
+class _Quality:
+    """QC totals of one job, from its units' events."""
+
+    non_finite: int = 0
+    dead_traces: int = 0
+    rms_last: float | None = None
+    dominant_hz_last: float | None = None
+
+    def add(self, gathers: list[GatherQc]) -> None:
+        self.non_finite += sum(g.non_finite for g in gathers)
+        self.dead_traces += sum(g.dead_traces for g in gathers)
+        if gathers:
+            self.rms_last, self.dominant_hz_last = gathers[-1].rms, gathers[-1].dominant_hz
 
 
 @dataclass
@@ -35,6 +62,7 @@ class _Seen:
     """Monotonic time the job's progress last changed (or it last entered RUNNING)."""
     running_since: float
     predicted: float | None
+    quality: _Quality = field(default_factory=_Quality)
 
 
 def _progress_key(job: Job) -> tuple[int, int]:
@@ -73,6 +101,7 @@ class JobTracker:
         self._lock = threading.Lock()
         self._seen: dict[str, _Seen] = {}
         self._ended: list[Callable[[Job], object]] = []
+        self._unit_listeners: Subscribers[JobMetrics] = Subscribers()
         self._unsubscribe: Callable[[], None] | None = None
 
     @classmethod
@@ -93,6 +122,28 @@ class JobTracker:
     def on_event(self, event: JobEvent) -> None:
         """A :class:`~seisproc.jobs.events.JobEvent` subscriber."""
         self.observe(event.job)
+        if event.kind is JobEventKind.UNIT_COMPLETED:
+            self._unit_done(event.job.id, event.detail.get("qc", ()))
+
+    def on_unit(self, callback: Callable[[JobMetrics], object]) -> Callable[[], None]:
+        """Call ``callback(metrics)`` each time a followed job completes a unit, with the
+        job's metrics QC included (``AlertManager.check_job`` takes them); returns the
+        function that stops the calls."""
+        return self._unit_listeners.add(callback)
+
+    def _unit_done(self, job_id: str, qc: Any) -> None:
+        gathers = [GatherQc.from_dict(g) for g in qc]
+        with self._lock:
+            seen = self._seen.get(job_id)
+            if seen is None:
+                return
+            seen.quality.add(gathers)
+            metrics = _metrics(seen, self._clock())
+        for callback in self._unit_listeners.current():
+            try:
+                callback(metrics)
+            except Exception:
+                log.exception("unit listener %r failed on job %s", callback, job_id)
 
     def on_ended(self, callback: Callable[[Job], object]) -> None:
         """Call ``callback(job)`` when a tracked job is seen finished (any terminal state,
@@ -165,4 +216,6 @@ def _metrics(seen: _Seen, now: float) -> JobMetrics:
         predicted_traces_per_s=seen.predicted,
         no_progress_seconds=max(0.0, now - seen.moved_at) if running else 0.0,
         running_seconds=max(0.0, now - seen.running_since) if running else 0.0,
-        eta_s=progress.eta_s)
+        eta_s=progress.eta_s, qc_non_finite=seen.quality.non_finite,
+        qc_dead_traces=seen.quality.dead_traces, qc_rms_last=seen.quality.rms_last,
+        qc_dominant_hz_last=seen.quality.dominant_hz_last)

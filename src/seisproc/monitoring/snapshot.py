@@ -28,6 +28,7 @@ __all__ = [
     "JobMetrics",
     "NodeStatus",
     "ResourceSnapshot",
+    "WorkerInfo",
 ]
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ disk label ``home`` or a GPU index); a figure the machine lacks is simply absent
 JOB_METRICS: tuple[str, ...] = (
     "fraction", "traces_done", "traces_per_s", "predicted_traces_per_s", "rate_ratio",
     "no_progress_seconds", "running_seconds", "eta_s",
+    "qc_non_finite", "qc_dead_traces", "qc_rms_last", "qc_dominant_hz_last",
 )
 """Names :meth:`JobMetrics.values` may hold (``job.<name>`` in alert rule files)."""
 
@@ -134,12 +136,39 @@ class NodeStatus:
 
 
 @dataclass(frozen=True)
+class WorkerInfo:
+    """One seisproc worker actor of the pool: the rows of the GUI's worker table."""
+
+    node_id: str
+    """Ray node id; ``""`` until the actor has answered once."""
+    worker_id: str
+    """The actor id (hex): stable while the actor lives, new for a replacement."""
+    kind: str = "cpu"
+    """Where it runs its units: ``"cpu"``, ``"cuda"`` or ``"mps"``."""
+    state: str = "idle"
+    """``"idle"`` or ``"busy"`` (a unit in flight)."""
+    job_id: str | None = None
+    """The job of the unit it runs now (its oldest in flight); ``None`` when idle."""
+    units_in_flight: int = 0
+    """Units sent to it and not yet back: the running one and those queued behind."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkerInfo:
+        return _from_fields(cls, data)
+
+
+@dataclass(frozen=True)
 class ClusterStatus:
     """The cluster as a probe saw it; dead nodes stay listed (``alive=False``)."""
 
     nodes: tuple[NodeStatus, ...] = ()
     workers_lost: int = 0
     """Worker actors the probe saw disappear since it started (replaced or not)."""
+    workers: tuple[WorkerInfo, ...] = ()
+    """The pool's live actors, one row each; empty when the probe has no pool."""
 
     @property
     def nodes_alive(self) -> int:
@@ -151,12 +180,15 @@ class ClusterStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"nodes": [n.to_dict() for n in self.nodes], "workers_lost": self.workers_lost,
-                "nodes_alive": self.nodes_alive, "nodes_dead": self.nodes_dead}
+                "nodes_alive": self.nodes_alive, "nodes_dead": self.nodes_dead,
+                "workers": [w.to_dict() for w in self.workers]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClusterStatus:
+        """Samples stored before ``workers`` existed read back with no worker rows."""
         return cls(tuple(NodeStatus.from_dict(n) for n in data.get("nodes", ())),
-                   int(data.get("workers_lost", 0)))
+                   int(data.get("workers_lost", 0)),
+                   tuple(WorkerInfo.from_dict(w) for w in data.get("workers") or ()))
 
 
 ClusterProbe = Callable[[], ClusterStatus]
@@ -183,6 +215,14 @@ class JobMetrics:
     running_seconds: float = 0.0
     """Seconds since the job was first seen running by this monitor."""
     eta_s: float | None = None
+    qc_non_finite: int = 0
+    """NaN/Inf samples in the job's output so far (QC of the units this process ran)."""
+    qc_dead_traces: int = 0
+    """Dead traces (every sample equal) in the job's output so far."""
+    qc_rms_last: float | None = None
+    """RMS amplitude of the last gather processed; ``None`` before the first QC."""
+    qc_dominant_hz_last: float | None = None
+    """Dominant frequency of the last gather processed, in Hz."""
 
     @property
     def rate_ratio(self) -> float | None:
@@ -196,9 +236,13 @@ class JobMetrics:
         out = {"fraction": self.fraction, "traces_per_s": self.traces_per_s,
                "no_progress_seconds": self.no_progress_seconds,
                "running_seconds": self.running_seconds,
-               "traces_done": float(self.traces_done)}
+               "traces_done": float(self.traces_done),
+               "qc_non_finite": float(self.qc_non_finite),
+               "qc_dead_traces": float(self.qc_dead_traces)}
         optional = {"predicted_traces_per_s": self.predicted_traces_per_s,
-                    "eta_s": self.eta_s, "rate_ratio": self.rate_ratio}
+                    "eta_s": self.eta_s, "rate_ratio": self.rate_ratio,
+                    "qc_rms_last": self.qc_rms_last,
+                    "qc_dominant_hz_last": self.qc_dominant_hz_last}
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
 

@@ -43,6 +43,11 @@ class WorkerStatus:
     in_flight: int
     node: str
     """Ray node id, once the actor has answered; ``""`` before."""
+    job_ids: tuple[str, ...] = ()
+    """Jobs of its units in flight, oldest first: the first is the one it runs now."""
+    kind: str = "cpu"
+    """Where the actor runs units: ``"cpu"``, ``"cuda"`` or ``"mps"`` (its class's
+    ``device_kind``)."""
 
 
 @dataclass(eq=False)
@@ -184,8 +189,13 @@ class RayExecutor:
     # ------------------------------------------------------------------ the pool
     def workers(self) -> list[WorkerStatus]:
         """The pool now, one entry per live actor."""
+        kind = str(getattr(self._actor_class, "device_kind", "cpu"))
         with self._lock:
-            return [WorkerStatus(w.actor, w.in_flight, w.node) for w in self._pool]
+            jobs: dict[int, list[str]] = {}
+            for pending in self._pending.values():  # in submission order
+                jobs.setdefault(id(pending.worker), []).append(pending.job_id)
+            return [WorkerStatus(w.actor, w.in_flight, w.node, tuple(jobs.get(id(w), ())), kind)
+                    for w in self._pool]
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         """Block until every actor of the pool answers, learning the node of each.

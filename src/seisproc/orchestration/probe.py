@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import ray
 
-from seisproc.monitoring.snapshot import ClusterStatus, NodeStatus
+from seisproc.monitoring.snapshot import ClusterStatus, NodeStatus, WorkerInfo
 from seisproc.orchestration.executor import WorkerStatus
 
 __all__ = ["RayClusterProbe", "WorkerTable"]
@@ -47,6 +47,14 @@ def _actor_key(actor: Any) -> str:
     return actor_id.hex() if actor_id is not None else str(id(actor))
 
 
+def _worker_info(worker: WorkerStatus) -> WorkerInfo:
+    """One row of the worker table: where the actor is, and the job it runs now."""
+    return WorkerInfo(node_id=worker.node, worker_id=_actor_key(worker.actor),
+                      kind=worker.kind, state="busy" if worker.in_flight else "idle",
+                      job_id=worker.job_ids[0] if worker.job_ids else None,
+                      units_in_flight=worker.in_flight)
+
+
 class RayClusterProbe:
     """Reads the Ray cluster this process is connected to.
 
@@ -54,8 +62,9 @@ class RayClusterProbe:
     ----------
     executor
         The pool (a :class:`~seisproc.orchestration.executor.RayExecutor`, or anything
-        with its ``workers()``) whose workers to report per node (alive, busy) and whose
-        replaced actors count as lost workers. Without it, nodes and object store only.
+        with its ``workers()``) whose workers to report per node (alive, busy) and one by
+        one (:attr:`ClusterStatus.workers`: node, state, current job), and whose replaced
+        actors count as lost workers. Without it, nodes and object store only.
 
     Examples
     --------
@@ -79,7 +88,8 @@ class RayClusterProbe:
                       for raw in ray.nodes())  # type: ignore[no-untyped-call]
         if workers is not None:
             self._count_lost(workers)
-        return ClusterStatus(nodes=nodes, workers_lost=self._lost)
+        rows = tuple(_worker_info(w) for w in workers or ())
+        return ClusterStatus(nodes=nodes, workers_lost=self._lost, workers=rows)
 
     def _node(self, raw: Mapping[str, Any], available: Mapping[str, float],
               workers: Sequence[WorkerStatus] | None) -> NodeStatus:

@@ -14,9 +14,11 @@ from seisproc.processing.base import (
     register,
 )
 from seisproc.processing.decon import SpikingDecon
+from seisproc.processing.describe import ProcessorSpec, describe_processor
 from seisproc.processing.filters import Bandpass, Butterworth
 from seisproc.processing.flow import Flow, Step, load_flow
 from seisproc.processing.mute import TopMute
+from seisproc.processing.preview import GatherPreview, amplitude_spectrum, preview_gather, run_steps
 
 __all__ = [
     "GatherContext",
@@ -29,6 +31,12 @@ __all__ = [
     "Flow",
     "Step",
     "load_flow",
+    "ProcessorSpec",
+    "describe_processor",
+    "GatherPreview",
+    "preview_gather",
+    "run_steps",
+    "amplitude_spectrum",
     "AGC",
     "Bandpass",
     "Butterworth",
