@@ -62,6 +62,9 @@ def _register_commands() -> None:
                     jobs.cancel, inspect.info, inspect.processors):
         cli.add_command(command)
     cli.add_command(monitor)
+    from seisproc.cli.gui import gui
+
+    cli.add_command(gui)
     from seisproc.cli.history import history, report, stats
 
     for command in (history, stats, report):

@@ -1,0 +1,315 @@
+"""The job dashboard: the job table, its actions, a state filter and the details pane.
+
+Job events come through a :class:`~seisproc.gui.bridge.CoalescingBridge` (the main
+window shares one; a dashboard on its own makes its own), so the table is only touched
+on the GUI thread, in batches. Jobs run by other processes send no events here: their
+rows are re-read from the job history every few seconds while they are active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seisproc.gui.bridge import CoalescingBridge
+from seisproc.gui.dashboard.actions import JobAction, allowed, apply_action
+from seisproc.gui.dashboard.delegates import ProgressBarDelegate
+from seisproc.gui.dashboard.details import EventLog, JobDetailsPane
+from seisproc.gui.dashboard.model import Column, JobFilterProxy, JobTableModel
+from seisproc.jobs.events import JobEvent
+from seisproc.jobs.manager import JobManager
+from seisproc.jobs.model import Job, JobState
+
+__all__ = ["JobDashboard", "STATE_FILTERS"]
+
+S = JobState
+STATE_FILTERS: dict[str, frozenset[JobState] | None] = {
+    "All jobs": None,
+    "Active": frozenset({S.QUEUED, S.RUNNING, S.PAUSED, S.CANCELLING}),
+    "Running": frozenset({S.RUNNING}),
+    "Queued": frozenset({S.QUEUED}),
+    "Paused or interrupted": frozenset({S.PAUSED, S.INTERRUPTED}),
+    "Failed": frozenset({S.FAILED}),
+    "Completed": frozenset({S.COMPLETED}),
+    "Cancelled": frozenset({S.CANCELLING, S.CANCELLED}),
+}
+"""The filter menu: label to the states it shows (``None``: every job)."""
+_LISTED_AT_START = tuple(s for s in S if s.is_active() or s is S.INTERRUPTED)
+_TICK_MS = 1_000
+_POLL_EVERY_TICKS = 3
+
+
+class JobDashboard(QWidget):
+    """Jobs in a table with pause / resume / cancel, a state filter and the details pane.
+
+    Parameters
+    ----------
+    manager
+        The JobManager whose jobs to show and act on.
+    feed
+        A bridge the manager already posts its events to (the main window's); without
+        it the dashboard subscribes a bridge of its own.
+    event_log
+        The job history's transition log, for the details pane.
+    history_limit
+        Finished jobs listed at start (the most recent); active ones are always listed.
+
+    Keyboard (with the table focused): ``Space`` pauses or resumes, ``P`` pauses, ``R``
+    resumes, ``Delete`` cancels the selected jobs.
+    """
+
+    status_message = Signal(str)
+    """A line for the status bar: what an action did, or why it was refused."""
+
+    def __init__(self, manager: JobManager, *, feed: CoalescingBridge[JobEvent] | None = None,
+                 event_log: EventLog | None = None, history_limit: int = 200,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager
+        self._history_limit = history_limit
+        self.model = JobTableModel(self)
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = self._make_view()
+        self.details = JobDetailsPane(event_log)
+        self.state_filter = QComboBox()
+        self.state_filter.addItems(list(STATE_FILTERS))
+        self.state_filter.setToolTip("Show only jobs in these states")
+        self.state_filter.currentTextChanged.connect(
+            lambda label: self.proxy.set_states(STATE_FILTERS[label]))
+        self.pause_action = self._action("Pause", "P", QStyle.StandardPixmap.SP_MediaPause,
+                                         "Pause the selected jobs; they keep their progress")
+        self.resume_action = self._action("Resume", "R", QStyle.StandardPixmap.SP_MediaPlay,
+                                          "Resume the selected paused or interrupted jobs")
+        self.cancel_action = self._action("Cancel", QKeySequence.StandardKey.Delete,
+                                          QStyle.StandardPixmap.SP_MediaStop,
+                                          "Cancel the selected jobs and remove their "
+                                          "partial output")
+        self.toggle_action = self._action("Pause or Resume", "Space", None,
+                                          "Pause running jobs, resume paused ones")
+        self._connect_actions()
+        self._layout()
+        self._feed = feed if feed is not None else self._own_feed(manager)
+        self._feed.delivered.connect(self.apply_events)
+        self._load()
+        self._ticks = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(_TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    # ------------------------------------------------------------------ construction
+    def _make_view(self) -> QTableView:
+        view = QTableView()
+        view.setModel(self.proxy)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setItemDelegateForColumn(Column.PROGRESS, ProgressBarDelegate(view))
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.verticalHeader().hide()
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(-1, Qt.SortOrder.DescendingOrder)  # newest first
+        for column, width in ((Column.TYPE, 85), (Column.STATE, 120), (Column.PROGRESS, 130),
+                              (Column.RATE, 75), (Column.ETA, 60), (Column.ELAPSED, 65)):
+            view.setColumnWidth(column, width)
+        view.setSortingEnabled(True)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._context_menu)
+        return view
+
+    def _action(self, text: str, key: str | QKeySequence.StandardKey,
+                icon: QStyle.StandardPixmap | None, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({shortcut})")
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        self.addAction(action)
+        return action
+
+    def _connect_actions(self) -> None:
+        self.pause_action.triggered.connect(self.pause_selected)
+        self.resume_action.triggered.connect(self.resume_selected)
+        self.cancel_action.triggered.connect(self.cancel_selected)
+        self.toggle_action.triggered.connect(self.toggle_selected)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.view.selectionModel().currentRowChanged.connect(
+            lambda *_: self._show_current())
+
+    def _layout(self) -> None:
+        bar = QHBoxLayout()
+        for action in (self.pause_action, self.resume_action, self.cancel_action):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("Show:"))
+        bar.addWidget(self.state_filter)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, stretch=1)
+
+    def _own_feed(self, manager: JobManager) -> CoalescingBridge[JobEvent]:
+        feed: CoalescingBridge[JobEvent] = CoalescingBridge(interval_ms=100, parent=self)
+        unsubscribe = manager.subscribe(feed)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        return feed
+
+    def _load(self) -> None:
+        """Active and interrupted jobs, then the most recent others (as ``seisproc jobs``)."""
+        active = self.manager.list(list(_LISTED_AT_START))
+        known = {job.id for job in active}
+        recent = [j for j in self.manager.get_job_history(self._history_limit)
+                  if j.id not in known]
+        self.model.apply_jobs(sorted(active + recent, key=lambda job: job.created_at))
+        self._update_actions()
+
+    # ------------------------------------------------------------------ updates
+    def apply_events(self, events: Sequence[JobEvent]) -> None:
+        """A batch of job events (the bridge's ``delivered``)."""
+        self.model.apply_events(events)
+        self._show_current()
+        self._update_actions()
+
+    def _tick(self) -> None:
+        self.model.tick()
+        self._ticks += 1
+        if self._ticks % _POLL_EVERY_TICKS == 0:
+            self._poll_other_processes()
+
+    def _poll_other_processes(self) -> None:
+        """Re-read active jobs that another process runs (no events come for them)."""
+        others = [j.id for j in self.model.jobs()
+                  if j.state.is_active() and j.owner != self.manager.owner]
+        found = [self.manager.store.get_job(job_id) for job_id in others]
+        self.model.apply_jobs(job for job in found if job is not None)
+        if others:
+            self._show_current()
+            self._update_actions()
+
+    # ------------------------------------------------------------------ selection
+    def selected_jobs(self) -> list[Job]:
+        """The selected jobs at their latest known state, in table order."""
+        rows = sorted(self.proxy.mapToSource(index).row()
+                      for index in self.view.selectionModel().selectedRows())
+        return [self.model.job_at(row) for row in rows]
+
+    def select_job(self, job_id: str) -> bool:
+        """Select and show the job's row (clearing the filter if it hides it)."""
+        row = self.model.row_of(job_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            self.state_filter.setCurrentText("All jobs")
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+        self.view.selectRow(index.row())
+        self.view.scrollTo(index)
+        return True
+
+    def _current_job(self) -> Job | None:
+        selection = self.view.selectionModel()
+        current = selection.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            return self.model.job_at(self.proxy.mapToSource(current).row())
+        jobs = self.selected_jobs()
+        return jobs[0] if jobs else None
+
+    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self._show_current()
+        self._update_actions()
+
+    def _show_current(self) -> None:
+        self.details.show_job(self._current_job())
+
+    def _update_actions(self) -> None:
+        jobs = self.selected_jobs()
+        for action, kind in ((self.pause_action, JobAction.PAUSE),
+                             (self.resume_action, JobAction.RESUME),
+                             (self.cancel_action, JobAction.CANCEL)):
+            action.setEnabled(any(allowed(kind, job) for job in jobs))
+        self.toggle_action.setEnabled(self.pause_action.isEnabled()
+                                      or self.resume_action.isEnabled())
+
+    # ------------------------------------------------------------------ actions
+    def pause_selected(self) -> None:
+        self._apply(JobAction.PAUSE, self.selected_jobs())
+
+    def resume_selected(self) -> None:
+        self._apply(JobAction.RESUME, self.selected_jobs())
+
+    def cancel_selected(self) -> None:
+        jobs = [job for job in self.selected_jobs() if allowed(JobAction.CANCEL, job)]
+        if jobs and self.confirm_cancel(jobs):
+            self._apply(JobAction.CANCEL, jobs)
+
+    def toggle_selected(self) -> None:
+        """Pause the selected jobs that run or wait, resume the paused ones."""
+        jobs = self.selected_jobs()  # states before either step: no job is paused and resumed
+        self._apply(JobAction.PAUSE, jobs)
+        self._apply(JobAction.RESUME, jobs)
+
+    def confirm_cancel(self, jobs: Sequence[Job]) -> bool:
+        """Ask before cancelling (partial output is deleted); tests replace this."""
+        what = f"job “{jobs[0].name}”" if len(jobs) == 1 else f"{len(jobs)} jobs"
+        answer = QMessageBox.question(
+            self, "Cancel jobs", f"Cancel {what}? Partial output is removed and a cancelled "
+            "job cannot be resumed.", QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _apply(self, action: JobAction, jobs: Sequence[Job]) -> None:
+        targets = [job for job in jobs if allowed(action, job)]
+        if not targets:
+            return
+        problems = apply_action(self.manager, action, targets)
+        done = len(targets) - len(problems)
+        verb = {JobAction.PAUSE: "Pausing", JobAction.RESUME: "Resuming",
+                JobAction.CANCEL: "Cancelling"}[action]
+        message = f"{verb} {done} job{'s' if done != 1 else ''}" if done else ""
+        if problems:
+            message = "; ".join(filter(None, [message, *problems]))
+        self.status_message.emit(message)
+
+    def _context_menu(self, at: QPoint) -> None:
+        if not self.view.indexAt(at).isValid():
+            return
+        menu = QMenu(self)
+        menu.addActions([self.pause_action, self.resume_action, self.cancel_action])
+        copy = menu.addAction("Copy Job Id")
+        copy.triggered.connect(self._copy_ids)
+        menu.popup(self.view.viewport().mapToGlobal(at))
+
+    def _copy_ids(self) -> None:
+        QGuiApplication.clipboard().setText(" ".join(j.id for j in self.selected_jobs()))
+

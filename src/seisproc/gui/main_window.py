@@ -1,0 +1,351 @@
+"""The main window: menus, dockable panels, the status-bar job indicator, toasts.
+
+It adapts a :class:`~seisproc.jobs.manager.JobManager` (and optionally the resource
+monitor, the alert manager and its toast bus) handed in by the composition root
+(:mod:`seisproc.gui.app`) or by a test; it owns none of them. Job events cross into the
+GUI thread through one :class:`~seisproc.gui.bridge.CoalescingBridge` shared by the
+dashboard, the status indicator and the completion toasts.
+
+Panels are dock widgets listed in the View menu (close, reopen, move, float); their
+layout and the window geometry are kept in the user's settings for organisation and
+application "seisproc" (``~/.config/seisproc/seisproc.conf`` on Linux).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from seisproc.alerts.actions import ToastBus
+from seisproc.alerts.manager import AlertManager
+from seisproc.alerts.rules import Alert
+from seisproc.errors import OutputError, SeisprocError
+from seisproc.gui.bridge import CoalescingBridge
+from seisproc.gui.dashboard import JobDashboard
+from seisproc.gui.dashboard.details import EventLog
+from seisproc.gui.notifications import alert_summary, job_toasts
+from seisproc.gui.resource_monitor import ResourceMonitorWidget
+from seisproc.gui.status_indicator import JobStatusIndicator
+from seisproc.gui.toast import ToastNotification, default_duration_ms, toast_alert
+from seisproc.io.segy import open_segy
+from seisproc.jobs.events import JobEvent
+from seisproc.jobs.manager import JobManager
+from seisproc.jobs.model import Job, JobState
+from seisproc.monitoring.monitor import ResourceMonitor
+from seisproc.processing.flow import load_flow
+
+__all__ = ["MainWindow", "QuitChoice"]
+
+QuitChoice = Literal["pause", "cancel"]
+"""What happens to active jobs on quit: paused (resumable later) or cancelled."""
+_LAYOUT_VERSION = 1
+
+
+def _settings() -> QSettings:
+    """The user's seisproc settings, in the default format (tests redirect that one)."""
+    return QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, "seisproc",
+                     "seisproc")
+_QUITTING_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.PAUSED)
+
+
+class MainWindow(QMainWindow):
+    """The seisproc desktop window over an injected engine.
+
+    Parameters
+    ----------
+    manager
+        Runs the jobs; the window never closes it (its owner does, with
+        :attr:`quit_choice` once the window has closed).
+    event_log
+        The history's transition log for the dashboard's details pane
+        (``JobHistoryStorage.job_events``).
+    monitor, alerts
+        Shown by the Resource Monitor panel; none: the panel waits for data.
+    toasts
+        The alert manager's toast bus; its alerts pop up as toast notifications (a
+        failed job among them, through the ``job_failed`` rule). Without it the window
+        toasts failures itself; completions always.
+
+    Examples
+    --------
+    >>> window = MainWindow(open_manager())                    # doctest: +SKIP
+    >>> window.add_dock("Analytics", AnalyticsWidget(store), "analytics")  # doctest: +SKIP
+    """
+
+    segy_open_requested = Signal(str)
+    """A SEG-Y file the user opened (File > Open SEG-Y…); the gather viewer shows it."""
+    job_submitted = Signal(object)
+    """A :class:`Job` submitted from this window (File > Open and Run Flow…)."""
+
+    def __init__(self, manager: JobManager, *, event_log: EventLog | None = None,
+                 monitor: ResourceMonitor | None = None, alerts: AlertManager | None = None,
+                 toasts: ToastBus | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager
+        self.quit_choice: QuitChoice = "pause"
+        self._forced_quit: QuitChoice | None = None
+        self.setWindowTitle("seisproc")
+        self.job_events: CoalescingBridge[JobEvent] = CoalescingBridge(interval_ms=100,
+                                                                       parent=self)
+        self._unsubscribe = [manager.subscribe(self.job_events)]
+        self.dashboard = JobDashboard(manager, feed=self.job_events, event_log=event_log)
+        self.dashboard.status_message.connect(self._show_message)
+        self.job_events.delivered.connect(self._on_job_events)
+        self.resource_monitor = ResourceMonitorWidget(monitor, alerts)
+        self._alert_events: CoalescingBridge[Alert] = CoalescingBridge(interval_ms=100,
+                                                                       parent=self)
+        self._alert_events.delivered.connect(self._on_alerts)
+        self._alert_toasts = toasts is not None
+        """Failures toast through the ``job_failed`` alert rule, not as job toasts."""
+        if toasts is not None:
+            self._unsubscribe.append(toasts.subscribe(self._alert_events))
+        self.indicator = JobStatusIndicator(self.dashboard.model)
+        self.indicator.clicked.connect(self.show_dashboard)
+        self.statusBar().addPermanentWidget(self.indicator)
+        self._build_menus()
+        self.dashboard_dock = self.add_dock("Job Dashboard", self.dashboard, "job_dashboard",
+                                            Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.resource_dock = self.add_dock("Resource Monitor", self.resource_monitor,
+                                           "resource_monitor",
+                                           Qt.DockWidgetArea.RightDockWidgetArea)
+        self._restore_layout()
+
+    # ------------------------------------------------------------------ construction
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_segy_action = self._menu_action(
+            file_menu, "&Open SEG-Y…", QKeySequence.StandardKey.Open, self._choose_segy)
+        self.run_flow_action = self._menu_action(
+            file_menu, "Open and &Run Flow…", "Ctrl+R", self._choose_flow)
+        file_menu.addSeparator()
+        self.quit_action = self._menu_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit,
+                                             self.close)
+        jobs_menu = self.menuBar().addMenu("&Jobs")
+        jobs_menu.addActions([self.dashboard.pause_action, self.dashboard.resume_action,
+                              self.dashboard.cancel_action])
+        jobs_menu.addSeparator()
+        self.cancel_all_action = self._menu_action(
+            jobs_menu, "Cancel &All Jobs", "Escape", self.cancel_all_jobs)
+        self.cancel_all_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.view_menu = self.menuBar().addMenu("&View")
+
+    def _menu_action(self, menu: QMenu, text: str, key: str | QKeySequence.StandardKey,
+                     slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        menu.addAction(action)
+        return action
+
+    def add_dock(self, title: str, widget: QWidget, object_name: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+                 ) -> QDockWidget:
+        """Put ``widget`` in a dock panel listed in the View menu, where it was last time.
+
+        ``object_name`` keys the saved layout: keep it stable across versions.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        toggle.setStatusTip(f"Show or hide the {title} panel")
+        self.view_menu.addAction(toggle)
+        self.restoreDockWidget(dock)  # placed as saved, when added after the layout restore
+        hidden = _settings().value("main_window/hidden_panels", [])
+        dock.setVisible(object_name not in (hidden if isinstance(hidden, list) else [hidden]))
+        return dock
+
+    # ------------------------------------------------------------------ layout
+    def _restore_layout(self) -> None:
+        settings = _settings()
+        geometry = settings.value("main_window/geometry")
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(1400, 850)
+        state = settings.value("main_window/state")
+        if not (isinstance(state, QByteArray) and self.restoreState(state, _LAYOUT_VERSION)):
+            self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
+                             Qt.Orientation.Horizontal)  # the table needs the room
+
+    def save_layout(self) -> None:
+        """Remember the geometry and the panels' places for the next launch."""
+        settings = _settings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState(_LAYOUT_VERSION))
+        settings.setValue("main_window/hidden_panels", [  # for panels added after the restore
+            dock.objectName() for dock in self.findChildren(QDockWidget) if dock.isHidden()])
+        settings.sync()
+
+    def show_dashboard(self) -> None:
+        """Show and raise the Job Dashboard panel (the status indicator's click)."""
+        self.dashboard_dock.show()
+        self.dashboard_dock.raise_()
+        self.dashboard.view.setFocus()
+
+    # ------------------------------------------------------------------ File menu
+    def _choose_segy(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open SEG-Y file", self._last_folder(),
+                                              "SEG-Y files (*.sgy *.segy *.SGY *.SEGY);;"
+                                              "All files (*)")
+        if path:
+            self.open_segy_file(path)
+
+    def open_segy_file(self, path: str | Path) -> bool:
+        """Describe the file in the status bar and announce it (:attr:`segy_open_requested`)."""
+        try:
+            with open_segy(path) as segy:
+                lay = segy.layout
+        except (SeisprocError, OSError) as exc:
+            self.show_error("Cannot open the SEG-Y file", str(exc))
+            return False
+        self._remember_folder(path)
+        self._show_message(f"{Path(path).name}: {lay.n_traces:,} traces × {lay.n_samples} "
+                           f"samples at {lay.sample_interval_ms:g} ms, {lay.format.name}, "
+                           f"{lay.endian}-endian")
+        self.segy_open_requested.emit(str(path))
+        return True
+
+    def _choose_flow(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open and run a flow", self._last_folder(),
+                                              "Flows (*.yaml *.yml *.toml);;All files (*)")
+        if path:
+            self.run_flow_file(path)
+
+    def run_flow_file(self, path: str | Path) -> Job | None:
+        """Validate the flow file and submit it as a job; errors go to a message box."""
+        try:
+            flow = load_flow(path)
+            overwrite = flow.output.exists() and flow.output != flow.input
+            if overwrite and not self.confirm_overwrite(flow.output):
+                return None
+            job = self.manager.submit(flow, overwrite=overwrite)
+        except OutputError as exc:
+            self.show_error("The flow cannot run", str(exc))
+            return None
+        except SeisprocError as exc:
+            self.show_error("The flow is not valid", str(exc))
+            return None
+        self._remember_folder(path)
+        self.dashboard.model.apply_jobs([job])
+        self.show_dashboard()
+        self.dashboard.select_job(job.id)
+        self._show_message(f"Job {job.id} submitted: {job.name}")
+        self.job_submitted.emit(job)
+        return job
+
+    def _last_folder(self) -> str:
+        return str(_settings().value("main_window/last_folder", str(Path.home())))
+
+    def _remember_folder(self, path: str | Path) -> None:
+        _settings().setValue("main_window/last_folder", str(Path(path).parent))
+
+    # ------------------------------------------------------------------ jobs
+    def _active_jobs(self) -> list[Job]:
+        """Jobs this process runs that are still waiting, running or paused."""
+        return [job for job in self.manager.list(list(_QUITTING_STATES))
+                if job.owner == self.manager.owner]
+
+    def cancel_all_jobs(self) -> int:
+        """Escape: cancel every active job of this process, after a confirmation."""
+        count = len(self._active_jobs())
+        if not count:
+            self._show_message("No active jobs to cancel")
+            return 0
+        if not self.confirm_cancel_all(count):
+            return 0
+        cancelled = self.manager.cancel_all()
+        self._show_message(f"Cancelling {len(cancelled)} job{'s' * (len(cancelled) != 1)}")
+        return len(cancelled)
+
+    def _on_job_events(self, events: Sequence[JobEvent]) -> None:
+        for message, severity in job_toasts(events, failures=not self._alert_toasts):
+            self.notify(message, severity)
+
+    def _on_alerts(self, alerts: Sequence[Alert]) -> None:
+        summary = alert_summary(alerts)
+        if summary is not None:
+            self.notify(*summary)
+            return
+        for alert in alerts:
+            toast_alert(alert, self)
+
+    def notify(self, message: str, severity: str = "info") -> None:
+        """A toast over this window."""
+        ToastNotification.show_toast(message, severity, default_duration_ms(severity), self)
+
+    # ------------------------------------------------------------------ dialogs
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def confirm_overwrite(self, output: Path) -> bool:
+        answer = QMessageBox.question(
+            self, "Replace the output?", f"{output} exists. Replace it with this flow's "
+            "output?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def confirm_cancel_all(self, count: int) -> bool:
+        answer = QMessageBox.question(
+            self, "Cancel all jobs", f"Cancel all {count} active job{'s' * (count != 1)}? "
+            "Their partial output is removed and they cannot be resumed.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_on_quit(self, count: int) -> QuitChoice | None:
+        """``"pause"``, ``"cancel"`` or ``None`` (keep running: do not quit)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Jobs are still active",
+                          f"{count} job{'s are' if count != 1 else ' is'} still running, "
+                          "queued or paused. Pause them to resume later (seisproc resume, or "
+                          "Resume in the dashboard), or cancel them?", parent=self)
+        pause = box.addButton("Pause for later", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("Cancel jobs", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(pause)
+        box.setEscapeButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is pause:
+            return "pause"
+        return "cancel" if clicked is cancel else None
+
+    # ------------------------------------------------------------------ quitting
+    def quit_with(self, choice: QuitChoice) -> None:
+        """Close without asking, leaving active jobs to ``choice`` (Ctrl-C in the terminal)."""
+        self._forced_quit = choice
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        count = len(self._active_jobs())
+        choice = self._forced_quit or (self.ask_on_quit(count) if count else "pause")
+        self._forced_quit = None
+        if choice is None:
+            event.ignore()
+            return
+        self.quit_choice = choice
+        if choice == "cancel" and count:
+            self.manager.cancel_all()
+        self.save_layout()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        self.resource_monitor.detach()
+        event.accept()
+
+    def _show_message(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 10_000)
