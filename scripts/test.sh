@@ -21,7 +21,7 @@ echo "== ruff"
 "$VENV/bin/ruff" check src tests benchmarks
 if [ -f mkdocs.yml ]; then
     echo "== documentation (mkdocs build --strict)"
-    "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$(mktemp -d -t seisproc-site.XXXXXX)"
+    NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$(mktemp -d -t seisproc-site.XXXXXX)"
 fi
 echo "== PostgreSQL (a throwaway server for the job history's contract tests)"
 trap stop_test_postgres EXIT
