@@ -10,7 +10,7 @@ them, so it needs neither a database driver nor Qt.
 """
 
 from seisproc.analytics.charts import Series, Slice, bar_chart, line_chart, pie_chart
-from seisproc.analytics.format import human_bytes, human_duration, human_percent
+from seisproc.analytics.format import human_bytes, human_clock, human_duration, human_percent
 from seisproc.analytics.report import (
     FORMATS,
     export_report,
@@ -27,6 +27,7 @@ __all__ = [
     "bar_chart",
     "export_report",
     "human_bytes",
+    "human_clock",
     "human_duration",
     "human_percent",
     "line_chart",

@@ -13,11 +13,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["PALETTE", "Series", "Slice", "bar_chart", "line_chart", "nice_ticks", "pie_chart"]
+from seisproc.jobs.model import JobState
+
+__all__ = ["PALETTE", "STATE_COLORS", "Series", "Slice", "bar_chart", "line_chart",
+           "nice_ticks", "pie_chart"]
 
 PALETTE = ("#2f80ed", "#2e9d5b", "#d64541", "#e0a21b", "#9b59b6", "#16a2b8", "#e67e22",
            "#6c757d")
 """Series colours, in order, distinguishable for the common colour-vision deficiencies."""
+STATE_COLORS = {
+    JobState.COMPLETED: "#2e9d5b", JobState.FAILED: "#d64541", JobState.CANCELLED: "#e0a21b",
+    JobState.RUNNING: "#2f80ed", JobState.QUEUED: "#9aa5b1", JobState.PAUSED: "#9b59b6",
+    JobState.CANCELLING: "#e67e22", JobState.INTERRUPTED: "#8e2c2c",
+}
+"""One colour per job state, every state present, in the order a status chart lists them:
+a failed job is the same red in the report, the GUI's charts and its job table."""
 WIDTH, HEIGHT = 640, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 60, 20, 56, 44
 _FONT = "font-family='system-ui, -apple-system, Segoe UI, sans-serif'"

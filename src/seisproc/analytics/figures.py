@@ -13,17 +13,18 @@ on, and x values are POSIX timestamps (seconds), which every plotting library ac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 
-from seisproc.analytics.charts import PALETTE, Series, Slice
+from seisproc.analytics.charts import PALETTE, STATE_COLORS, Series, Slice
 from seisproc.analytics.format import human_bytes, human_duration, human_percent
-from seisproc.analytics.report import STATE_COLORS
-from seisproc.history.statistics import JobStatistics, ResourceBucket
+from seisproc.history.statistics import DayStats, JobStatistics, ResourceBucket
 from seisproc.jobs.model import JobState
 
 __all__ = [
     "TOP_PROCESSORS",
     "day_timestamps",
+    "disk_series",
     "duration_bars",
     "jobs_per_day",
     "outcomes_per_day",
@@ -70,11 +71,7 @@ def jobs_per_day(stats: JobStatistics) -> tuple[list[float], list[Series]]:
     """Jobs submitted per day, and how many of them completed, failed, were cancelled."""
     days = stats.per_day
     return day_timestamps(stats), [
-        Series("submitted", [d.total for d in days], PALETTE[0]),
-        Series("completed", [d.completed for d in days], STATE_COLORS[JobState.COMPLETED]),
-        Series("failed", [d.failed for d in days], STATE_COLORS[JobState.FAILED]),
-        Series("cancelled", [d.cancelled for d in days], STATE_COLORS[JobState.CANCELLED]),
-    ]
+        Series("submitted", [d.total for d in days], PALETTE[0]), *_ended_series(days)]
 
 
 def outcomes_per_day(stats: JobStatistics) -> tuple[list[float], list[Series]]:
@@ -83,10 +80,17 @@ def outcomes_per_day(stats: JobStatistics) -> tuple[list[float], list[Series]]:
     stack's height is the day's submitted jobs."""
     days = stats.per_day
     return day_timestamps(stats), [
+        *_ended_series(days),
+        Series("not ended", [d.total - d.ended for d in days], STATE_COLORS[JobState.QUEUED]),
+    ]
+
+
+def _ended_series(days: Sequence[DayStats]) -> list[Series]:
+    """Completed, failed and cancelled jobs per day, each in its state's colour."""
+    return [
         Series("completed", [d.completed for d in days], STATE_COLORS[JobState.COMPLETED]),
         Series("failed", [d.failed for d in days], STATE_COLORS[JobState.FAILED]),
         Series("cancelled", [d.cancelled for d in days], STATE_COLORS[JobState.CANCELLED]),
-        Series("not ended", [d.total - d.ended for d in days], STATE_COLORS[JobState.QUEUED]),
     ]
 
 
@@ -111,20 +115,26 @@ def resource_series(stats: JobStatistics) -> tuple[list[float], list[Series]]:
     Where the monitor was not sampling (a gap wider than 1.5 buckets), a ``None`` point
     is inserted half-way, so a line breaks there instead of bridging hours of nothing.
     """
-    buckets = stats.resources
-    xs, rows = _resource_axis(buckets)
-
-    def column(name: str) -> list[float | None]:
-        return [None if i < 0 else getattr(buckets[i], name) for i in rows]
-
+    xs, column = _resource_columns(stats.resources)
     series = [Series("CPU", column("cpu_percent"), PALETTE[0]),
               Series("memory", column("memory_percent"), PALETTE[4])]
-    if any(b.gpu_percent is not None for b in buckets):
+    if any(b.gpu_percent is not None for b in stats.resources):
         series.append(Series("GPU", column("gpu_percent"), PALETTE[1]))
     return xs, series
 
 
-def _resource_axis(buckets: tuple[ResourceBucket, ...]) -> tuple[list[float], list[int]]:
+def disk_series(stats: JobStatistics) -> tuple[list[float], list[Series]]:
+    """Disk read and write throughput in MB/s per bucket, with the gaps of
+    :func:`resource_series`."""
+    xs, column = _resource_columns(stats.resources)
+    return xs, [Series("read", column("disk_read_mb_s"), PALETTE[5]),
+                Series("write", column("disk_write_mb_s"), PALETTE[6])]
+
+
+def _resource_columns(buckets: Sequence[ResourceBucket]
+                      ) -> tuple[list[float], Callable[[str], list[float | None]]]:
+    """Bucket start times with a gap point where the monitor was not sampling, and a
+    function giving one bucket field's values on those times (``None`` at a gap)."""
     xs: list[float] = []
     rows: list[int] = []
     for i, bucket in enumerate(buckets):
@@ -134,7 +144,11 @@ def _resource_axis(buckets: tuple[ResourceBucket, ...]) -> tuple[list[float], li
             rows.append(-1)
         xs.append(x)
         rows.append(i)
-    return xs, rows
+
+    def column(name: str) -> list[float | None]:
+        return [None if i < 0 else getattr(buckets[i], name) for i in rows]
+
+    return xs, column
 
 
 def duration_bars(stats: JobStatistics) -> list[tuple[str, float]]:

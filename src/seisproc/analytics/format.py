@@ -5,7 +5,7 @@ Shared by the report, the CLI tables and the GUI, so a figure reads the same eve
 
 from __future__ import annotations
 
-__all__ = ["human_bytes", "human_duration", "human_percent"]
+__all__ = ["human_bytes", "human_clock", "human_duration", "human_percent"]
 
 
 def human_duration(seconds: float | None) -> str:
@@ -28,6 +28,22 @@ def human_duration(seconds: float | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def human_clock(seconds: float | None, missing: str = "-") -> str:
+    """A stopwatch reading, ``"0:42"``, ``"12:05"``, ``"1:02:03"``, for table columns of
+    elapsed times and ETAs that tick: the width only changes past an hour, where
+    :func:`human_duration`'s units would make a column jump. ``missing`` when unknown;
+    a negative time (clock skew) reads as zero.
+
+    >>> human_clock(42.4), human_clock(3723), human_clock(None), human_clock(None, "")
+    ('0:42', '1:02:03', '-', '')
+    """
+    if seconds is None:
+        return missing
+    minutes, secs = divmod(int(round(max(seconds, 0.0))), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def human_bytes(count: float) -> str:

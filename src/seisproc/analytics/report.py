@@ -2,8 +2,9 @@
 
 The HTML report is one self-contained file (inline CSS and SVG charts, no script, no
 network): it can be mailed, archived or opened on an air-gapped workstation. CSV and
-JSON carry the same figures for spreadsheets and scripts. The charts come from
-:func:`report_charts`, which the GUI's analytics view reuses.
+JSON carry the same figures for spreadsheets and scripts. The cards, charts and tables
+take their numbers from :mod:`seisproc.analytics.figures`, as the GUI's analytics view
+does, so the report and the desktop show the same figures.
 """
 
 from __future__ import annotations
@@ -11,26 +12,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from seisproc.analytics.charts import PALETTE, Series, Slice, bar_chart, line_chart, pie_chart
-from seisproc.analytics.format import human_bytes, human_duration, human_percent
-from seisproc.history.statistics import JobStatistics, ResourceBucket
-from seisproc.jobs.model import JobState
+from seisproc.analytics.charts import STATE_COLORS, Series, bar_chart, line_chart, pie_chart
+from seisproc.analytics.figures import (
+    disk_series,
+    duration_bars,
+    jobs_per_day,
+    rates_per_day,
+    resource_series,
+    status_slices,
+    summary_figures,
+    top_processors,
+)
+from seisproc.analytics.format import human_duration
+from seisproc.history.statistics import JobStatistics
 
+# STATE_COLORS lives in charts; it stays importable from here for existing callers.
 __all__ = ["FORMATS", "STATE_COLORS", "export_report", "render_csv", "render_html",
            "render_json", "report_charts"]
 
 FORMATS = ("html", "csv", "json")
-STATE_COLORS = {
-    JobState.COMPLETED: "#2e9d5b", JobState.FAILED: "#d64541", JobState.CANCELLED: "#e0a21b",
-    JobState.RUNNING: "#2f80ed", JobState.QUEUED: "#9aa5b1", JobState.PAUSED: "#9b59b6",
-    JobState.CANCELLING: "#e67e22", JobState.INTERRUPTED: "#8e2c2c",
-}
 _CSS = """
 body{margin:0;background:#f5f7fa;color:#1f2933;font:14px/1.45 system-ui,-apple-system,
 'Segoe UI',sans-serif}main{max-width:1340px;margin:0 auto;padding:24px}
@@ -49,90 +55,38 @@ h2{font-size:15px;margin:8px 4px}
 def report_charts(stats: JobStatistics) -> dict[str, str]:
     """The report's charts as SVG strings, by name, in display order."""
     charts = {
-        "jobs_by_status": pie_chart("Jobs by status", [
-            Slice(state.value.lower(), stats.by_state.get(state, 0), color)
-            for state, color in STATE_COLORS.items()]),
-        "jobs_over_time": _jobs_over_time(stats),
+        "jobs_by_status": pie_chart("Jobs by status", status_slices(stats)),
+        "jobs_over_time": line_chart("Jobs over time (per day)", *jobs_per_day(stats),
+                                     x_label=_day_label),
         "duration_by_type": bar_chart(
-            "Average duration by job type (completed jobs)",
-            [(d.job_type.value.lower(), d.mean_s) for d in stats.durations],
+            "Average duration by job type (completed jobs)", duration_bars(stats),
             value_label=human_duration, y_unit=" s"),
-        "success_rate_trend": _rates(stats),
-        "resource_utilisation": _resources(stats.resources),
+        "success_rate_trend": line_chart(
+            "Success / failure rate of ended jobs (per day)", *rates_per_day(stats),
+            x_label=_day_label, y_unit=" %", y_max=100),
+        "resource_utilisation": _timeline("Resource utilisation over time (UTC)",
+                                          *resource_series(stats), y_unit=" %", y_max=100),
     }
     if any(b.disk_read_mb_s or b.disk_write_mb_s for b in stats.resources):
-        charts["disk_throughput"] = _disk(stats.resources)
+        charts["disk_throughput"] = _timeline("Disk throughput (MB/s)", *disk_series(stats))
     return charts
 
 
-def _day_axis(stats: JobStatistics) -> tuple[list[float], Any]:
-    xs = [float(d.day.toordinal()) for d in stats.per_day]
-    return xs, lambda x: date.fromordinal(int(x)).strftime("%b %d")
+def _day_label(x: float) -> str:
+    """A day axis tick: ``x`` is midnight UTC in POSIX seconds."""
+    return datetime.fromtimestamp(x, UTC).strftime("%b %d")
 
 
-def _jobs_over_time(stats: JobStatistics) -> str:
-    xs, label = _day_axis(stats)
-    days = stats.per_day
-    return line_chart("Jobs over time (per day)", xs, [
-        Series("submitted", [d.total for d in days], PALETTE[0]),
-        Series("completed", [d.completed for d in days], STATE_COLORS[JobState.COMPLETED]),
-        Series("failed", [d.failed for d in days], STATE_COLORS[JobState.FAILED]),
-        Series("cancelled", [d.cancelled for d in days], STATE_COLORS[JobState.CANCELLED]),
-    ], x_label=label)
+def _timeline(title: str, xs: list[float], series: Sequence[Series], *, y_unit: str = "",
+              y_max: float | None = None) -> str:
+    """A line chart over POSIX times, its tick labels as fine as the span needs."""
+    return line_chart(title, xs, series, x_label=_time_label(xs), y_unit=y_unit, y_max=y_max)
 
 
-def _rates(stats: JobStatistics) -> str:
-    xs, label = _day_axis(stats)
-
-    def percent(share: float | None) -> float | None:
-        return None if share is None else 100 * share
-
-    return line_chart("Success / failure rate of ended jobs (per day)", xs, [
-        Series("success", [percent(d.success_rate) for d in stats.per_day],
-               STATE_COLORS[JobState.COMPLETED]),
-        Series("failure", [percent(d.failure_rate) for d in stats.per_day],
-               STATE_COLORS[JobState.FAILED]),
-    ], x_label=label, y_unit=" %", y_max=100)
-
-
-def _resource_axis(buckets: tuple[ResourceBucket, ...]) -> tuple[list[float], list[int], Any]:
-    """Bucket start times, with a gap (index -1) where the monitor was not sampling."""
-    xs: list[float] = []
-    rows: list[int] = []
-    for i, bucket in enumerate(buckets):
-        x = bucket.start.timestamp()
-        if xs and x - xs[-1] > 1.5 * bucket.width_s:
-            xs.append((xs[-1] + x) / 2)
-            rows.append(-1)
-        xs.append(x)
-        rows.append(i)
+def _time_label(xs: Sequence[float]) -> Callable[[float], str]:
     span = (xs[-1] - xs[0]) if xs else 0.0
     pattern = "%H:%M:%S" if span < 600 else "%H:%M" if span < 2 * 86400 else "%b %d"
-    return xs, rows, lambda x: datetime.fromtimestamp(x, UTC).strftime(pattern)
-
-
-def _resources(buckets: tuple[ResourceBucket, ...]) -> str:
-    xs, rows, label = _resource_axis(buckets)
-
-    def column(name: str) -> list[float | None]:
-        return [None if i < 0 else getattr(buckets[i], name) for i in rows]
-
-    series = [Series("CPU", column("cpu_percent"), PALETTE[0]),
-              Series("memory", column("memory_percent"), PALETTE[4])]
-    if any(b.gpu_percent is not None for b in buckets):
-        series.append(Series("GPU", column("gpu_percent"), PALETTE[1]))
-    return line_chart("Resource utilisation over time (UTC)", xs, series, x_label=label,
-                      y_unit=" %", y_max=100)
-
-
-def _disk(buckets: tuple[ResourceBucket, ...]) -> str:
-    xs, rows, label = _resource_axis(buckets)
-    return line_chart("Disk throughput (MB/s)", xs, [
-        Series("read", [None if i < 0 else buckets[i].disk_read_mb_s for i in rows],
-               PALETTE[5]),
-        Series("write", [None if i < 0 else buckets[i].disk_write_mb_s for i in rows],
-               PALETTE[6]),
-    ], x_label=label)
+    return lambda x: datetime.fromtimestamp(x, UTC).strftime(pattern)
 
 
 def render_html(stats: JobStatistics, *, title: str = "seisproc job analytics",
@@ -151,18 +105,8 @@ def render_html(stats: JobStatistics, *, title: str = "seisproc job analytics",
 
 
 def _cards(stats: JobStatistics) -> str:
-    accuracy = stats.predictions
-    cards = [
-        ("Total jobs", f"{stats.total_jobs:,}"),
-        ("Success rate", human_percent(stats.success_rate)),
-        ("Average duration", human_duration(stats.mean_duration_s)),
-        ("Traces processed", f"{stats.traces_processed:,}"),
-        ("Data processed", human_bytes(stats.bytes_processed)),
-        (f"Prediction error ({accuracy.jobs:,} jobs)",
-         "-" if accuracy.error_pct is None else f"{accuracy.error_pct:.0f} %"),
-    ]
     body = "".join(f"<div class='card'><div class='k'>{escape(k)}</div>"
-                   f"<div class='v'>{escape(v)}</div></div>" for k, v in cards)
+                   f"<div class='v'>{escape(v)}</div></div>" for k, v in summary_figures(stats))
     return f"<div class='cards'>{body}</div>"
 
 
@@ -172,8 +116,8 @@ def _tables(stats: JobStatistics) -> str:
                          human_duration(d.median_s), human_duration(d.p95_s)]
                         for d in stats.durations])
     processors = _table("Top processors", ["processor", "jobs", "traces"],
-                        [[p.processor, f"{p.jobs:,}", f"{p.traces:,}"]
-                         for p in stats.processors[:10]])
+                        [[name, f"{jobs:,}", f"{traces:,}"]
+                         for name, jobs, traces in top_processors(stats)])
     failures = _table("Top failure reasons", ["error", "message starts", "jobs", "last"],
                       [[r.error_type, r.message, f"{r.count:,}", f"{r.last_at:%Y-%m-%d}"]
                        for r in stats.failure_reasons])

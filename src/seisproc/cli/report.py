@@ -8,23 +8,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from seisproc.analytics.format import human_clock
 from seisproc.jobs.model import Job, JobState
 
-__all__ = ["print_job_summary", "jobs_table", "job_json", "format_duration"]
+__all__ = ["print_job_summary", "jobs_table", "job_json"]
 
 _STATE_STYLE = {
     JobState.COMPLETED: "green", JobState.FAILED: "red", JobState.CANCELLED: "yellow",
     JobState.RUNNING: "cyan", JobState.PAUSED: "magenta", JobState.INTERRUPTED: "red",
     JobState.QUEUED: "white", JobState.CANCELLING: "yellow",
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def print_job_summary(job: Job, console: Console | None = None) -> None:
@@ -66,7 +59,7 @@ def jobs_table(jobs: list[Job]) -> Table:
         style = _STATE_STYLE.get(job.state, "white")
         rate = f"{job.progress.traces_per_s:,.0f}" if job.progress.traces_per_s else "-"
         table.add_row(job.id, job.name, f"[{style}]{job.state.value}[/]",
-                      f"{job.progress.fraction:6.1%}", rate, format_duration(job.duration_s),
+                      f"{job.progress.fraction:6.1%}", rate, human_clock(job.duration_s),
                       job.output)
     return table
 

@@ -1,6 +1,6 @@
 """Colours the desktop application shares: one colour per job state, one per series.
 
-They are the HTML report's colours (:data:`seisproc.analytics.report.STATE_COLORS`,
+They are the HTML report's colours (:data:`seisproc.analytics.charts.STATE_COLORS`,
 :data:`seisproc.analytics.charts.PALETTE`), so a failed job is the same red in the job
 table, the analytics charts and the exported report. Functions return a new ``QColor``
 each call: ``QColor`` is mutable, and a shared instance changed by one widget would
@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from seisproc.analytics.charts import PALETTE
-from seisproc.analytics.report import STATE_COLORS
+from seisproc.analytics.charts import PALETTE, STATE_COLORS
 from seisproc.jobs.model import JobState, JobType
 
 __all__ = ["SERIES_HEX", "STATE_HEX", "TYPE_HEX", "series_color", "state_color", "type_color"]

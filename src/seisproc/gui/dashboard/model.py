@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from seisproc.analytics.format import human_clock
 from seisproc.gui.palette import state_color
 from seisproc.jobs.events import JobEvent
 from seisproc.jobs.model import Job, JobState
@@ -68,11 +69,7 @@ def format_clock(seconds: float | None) -> str:
     >>> format_clock(42.4), format_clock(3723), format_clock(None)
     ('0:42', '1:02:03', '')
     """
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(round(max(seconds, 0.0))), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return human_clock(seconds, missing="")
 
 
 def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
