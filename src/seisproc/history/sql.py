@@ -38,9 +38,11 @@ class time_bucket(FunctionElement[int]):  # noqa: N801
 @compiles(time_bucket, "sqlite")
 def _time_bucket_sqlite(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column, width = (compiler.process(c, **kw) for c in element.clauses)
-    # julianday is days since noon, 4714 BC; 2440587.5 is 1970-01-01T00:00Z. Times before
-    # 1970 never occur in a job history, so truncation toward zero is the floor.
-    return f"CAST((julianday({column}) - 2440587.5) * 86400.0 / {width} AS INTEGER)"
+    # Whole epoch seconds, then integer division: exact, unlike julianday's floating days
+    # (09:02:00 fell into the 2-minute bucket before it). Dropping the fraction of a second
+    # never crosses a boundary, as widths are whole seconds; times before 1970 never occur
+    # in a job history, so truncation toward zero is the floor.
+    return f"(CAST(strftime('%s', {column}) AS INTEGER) / {width})"
 
 
 @compiles(time_bucket, "postgresql")
