@@ -14,17 +14,24 @@ points at PostgreSQL, ``SEISPROC_RAY_ADDRESS`` (or ``address=``) at a Ray cluste
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from seisproc.history import JobHistoryStorage
+from seisproc.history import JobHistoryStorage, ResourceSample
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.events import JobEvent
-from seisproc.jobs.manager import JobManager
-from seisproc.jobs.model import Job
-from seisproc.jobs.ports import Executor
+from seisproc.jobs.manager import JobManager, JobNotFound
+from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.owner import owner_alive
+from seisproc.jobs.ports import Executor, JobStore
+from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.paths import seisproc_home
 from seisproc.processing.flow import Flow
 
-__all__ = ["open_store", "open_manager", "run_flow"]
+if TYPE_CHECKING:  # scripts that only run flows import no resource monitoring
+    from seisproc.monitoring import ResourceSnapshot
+
+__all__ = ["JobControlRequests", "open_store", "open_manager", "resource_recorder",
+           "run_flow"]
 
 
 def open_store(database_url: str | None = None) -> JobHistoryStorage:
@@ -78,3 +85,65 @@ def run_flow(flow: Flow, *, overwrite: bool = False, address: str | None = None,
             unsubscribe()
         if own:
             manager.close(active="cancel")
+
+
+def resource_recorder(store: JobHistoryStorage) -> Callable[[ResourceSnapshot], None]:
+    """The ``sink`` of a :class:`~seisproc.monitoring.ResourceMonitor` that keeps its
+    downsampled snapshots (one a minute by default) as the history's resource samples,
+    which the analytics' "resource utilisation over time" chart reads.
+
+    >>> store = open_store()                                           # doctest: +SKIP
+    >>> monitor = ResourceMonitor(sink=resource_recorder(store)).start()  # doctest: +SKIP
+    """
+
+    def record(snapshot: ResourceSnapshot) -> None:
+        store.save_resource_samples([ResourceSample.from_snapshot(snapshot)])
+
+    return record
+
+
+class JobControlRequests:
+    """Pause and cancel for a process that runs no job (``seisproc monitor``): the
+    :class:`~seisproc.alerts.actions.JobControl` of its ``pause_job`` and ``cancel_job``
+    alert actions.
+
+    Each call records a control request in the job history, as ``seisproc pause`` and
+    ``seisproc cancel`` do from another terminal; the JobManager running the job takes it
+    within a fraction of a second. A request no process would take is refused instead,
+    with a :class:`~seisproc.errors.SeisprocError` saying why (the alert action logs it):
+    an unknown job, one that cannot make the move (finished, already paused), one whose
+    process has gone. The owner records its own message on the job, since a request
+    carries none.
+
+    >>> alerts = open_alert_manager(jobs=JobControlRequests(open_store()))  # doctest: +SKIP
+    """
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+
+    def pause(self, job_id: str, message: str = "") -> Job:
+        """Ask the job's process to pause it; returns the job as it was when asked.
+
+        ``message`` stays here: the owner writes its own ("paused by user").
+        """
+        return self._request(job_id, "pause", JobState.PAUSED)
+
+    def cancel(self, job_id: str, message: str = "") -> Job:
+        """Ask the job's process to cancel it; returns the job as it was when asked.
+
+        ``message`` stays here: the owner writes its own ("cancelled by user").
+        """
+        return self._request(job_id, "cancel", JobState.CANCELLING)
+
+    def _request(self, job_id: str, action: str, to: JobState) -> Job:
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise JobNotFound(f"no job {job_id!r} in the history")
+        transition(job, to)  # raises IllegalTransition where the owner would refuse
+        if not job.state.is_active() or not owner_alive(job):
+            raise IllegalTransition(
+                f"job {job.id} is {job.state.value} but the process that ran it "
+                f"({job.owner or 'none'}) has stopped, so no process would take the "
+                f"{action} request")
+        self.store.request_control(job.id, action)
+        return job

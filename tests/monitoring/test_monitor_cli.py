@@ -16,6 +16,7 @@ from seisproc.cli.monitor import render_snapshot
 from seisproc.engine import open_store
 from seisproc.jobs.model import Job, JobProgress, JobState, utcnow
 from seisproc.jobs.owner import this_owner
+from seisproc.jobs.ports import ControlRequest
 from seisproc.monitoring import ClusterStatus, GpuStats, JobMetrics, NodeStatus, ResourceSnapshot
 
 
@@ -108,21 +109,39 @@ def test_the_view_renders_gpus_cluster_jobs_and_alerts() -> None:
 
 
 def test_downsampled_snapshots_become_history_resource_samples(tmp_path: Path) -> None:
-    from seisproc.cli.monitor import resource_sample
+    from seisproc.engine import resource_recorder
     from seisproc.history import JobHistoryStorage
     from seisproc.monitoring import ResourceMonitor
 
     store = JobHistoryStorage(f"sqlite:///{tmp_path / 'history.db'}")
     try:
-        sampler = ResourceMonitor(
-            interval_s=0.05, sink_interval_s=0.1,
-            sink=lambda snapshot: store.save_resource_samples([resource_sample(snapshot)]))
+        sampler = ResourceMonitor(interval_s=0.05, sink_interval_s=0.1, gpus=lambda: (),
+                                  sink=resource_recorder(store))
+        taken = []
         for _ in range(6):
-            sampler.sample()
+            taken.append(sampler.sample())
             time.sleep(0.05)
         samples = store.resource_samples()
-        assert samples, "the sink never wrote a sample"
+        assert 2 <= len(samples) < len(taken), "one sample per sink window, not per snapshot"
         assert all(0.0 <= s.cpu_percent <= 100.0 and 0.0 < s.memory_percent <= 100.0
-                   for s in samples)
+                   and s.gpu_percent is None for s in samples)
+        assert {s.at for s in samples} <= {t.at for t in taken}
+    finally:
+        store.close()
+
+
+def test_a_job_rule_with_pause_job_asks_the_jobs_process_to_pause_it(
+        seisproc_home: Path) -> None:
+    (seisproc_home / "alerts.toml").write_text(
+        '[[rules]]\nname = "too_slow"\nmetric = "job.traces_per_s"\ncomparison = "<"\n'
+        'threshold = 1000\nactions = ["pause_job"]\nmessage = "{value:.0f} traces/s"\n')
+    store = open_store()
+    try:
+        store.save_job(Job(id="feedc0ffee01", name="line-3", state=JobState.RUNNING,
+                           owner=this_owner(), progress=JobProgress(traces_per_s=10.0)))
+        code, _, _ = run("--once", "--json")
+        assert code == 0
+        assert store.take_control_requests(["feedc0ffee01"]) == [
+            ControlRequest("feedc0ffee01", "pause")]
     finally:
         store.close()

@@ -5,7 +5,9 @@ so the monitor runs beside a ``seisproc run`` in another terminal, or with no jo
 The cluster section appears with ``--address`` (or ``SEISPROC_RAY_ADDRESS``): the monitor
 joins a running Ray cluster but never starts one. Alert rules come from
 ``<seisproc home>/alerts.toml`` (the built-in rules without it), and their actions run as
-configured (a webhook posts, the log prints above the live view).
+configured (a webhook posts, the log prints above the live view); ``pause_job`` and
+``cancel_job`` ask the process running the job, through the history, as ``seisproc pause``
+does. Each minute's average of the samples is kept in the history for the analytics.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from seisproc.alerts import Alert, AlertManager, AlertStatus, open_alert_manager
-from seisproc.cli.report import format_duration
+from seisproc.analytics.format import human_clock
 from seisproc.cli.run import database_option
-from seisproc.engine import open_store
-from seisproc.history import ResourceSample
+from seisproc.engine import JobControlRequests, open_store, resource_recorder
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.model import Job
 from seisproc.jobs.owner import owner_alive
@@ -61,18 +62,17 @@ def monitor(interval: float, once: bool, as_json: bool, count: int | None,
             alerts_file: Path | None, address: str | None, database_url: str | None) -> None:
     """Live view of CPU, memory, disks, network, GPUs, Ray workers, jobs and alerts."""
     with contextlib.ExitStack() as cleanup:
-        alerts = open_alert_manager(alerts_file)
-        cleanup.callback(alerts.close)
         store = open_store(database_url)
         cleanup.callback(store.close)
+        alerts = open_alert_manager(alerts_file, jobs=JobControlRequests(store))
+        cleanup.callback(alerts.close)
         tracker = JobTracker(lambda: [j for j in store.list_jobs(ACTIVE_STATES)
                                       if owner_alive(j)], lookup=store.get_job,
                              predict=store.predicted_rate)  # for the job_slow rule
         tracker.on_ended(lambda job: alerts.handle_event(_ended_event(job)))
         sampler = ResourceMonitor(interval_s=interval, jobs=tracker,
                                   cluster=_probe(address, cleanup),
-                                  sink=lambda snapshot: store.save_resource_samples(
-                                      [resource_sample(snapshot)]))
+                                  sink=resource_recorder(store))
         cleanup.callback(sampler.stop)
         sampler.subscribe(alerts.check)
         _show(sampler, alerts, once, as_json, count)
@@ -108,19 +108,6 @@ def _probe(address: str | None, cleanup: contextlib.ExitStack) -> ClusterProbe |
     connect(address)
     cleanup.callback(ray_shutdown_if_started)  # a cluster joined is left running
     return RayClusterProbe()
-
-
-def resource_sample(snapshot: ResourceSnapshot) -> ResourceSample:
-    """A downsampled snapshot as the history's resource-utilisation row (the report's
-    "resource utilisation over time" chart reads these)."""
-    gpus = [g.utilization_percent for g in snapshot.gpus]
-    return ResourceSample(
-        at=snapshot.at, cpu_percent=snapshot.cpu_percent,
-        memory_percent=snapshot.memory_percent,
-        gpu_percent=sum(gpus) / len(gpus) if gpus else None,
-        disk_read_mb_s=(snapshot.disk_read_bytes_per_s or 0.0) / 1e6,
-        disk_write_mb_s=(snapshot.disk_write_bytes_per_s or 0.0) / 1e6,
-        running_jobs=len(snapshot.jobs))
 
 
 def _ended_event(job: Job) -> JobEvent:
@@ -240,7 +227,7 @@ def _jobs(s: ResourceSnapshot) -> Table | Text:
         predicted = "-" if j.predicted_traces_per_s is None else f"{j.predicted_traces_per_s:,.0f}"
         table.add_row(j.job_id, j.name, j.state, f"{100 * j.fraction:.0f} %",
                       f"{j.traces_per_s:,.0f}", predicted,
-                      format_duration(j.no_progress_seconds), format_duration(j.eta_s))
+                      human_clock(j.no_progress_seconds), human_clock(j.eta_s))
     return table
 
 

@@ -11,13 +11,16 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 
 from seisproc.history.models import Base, ResourceSampleRow
 from seisproc.history.sql import time_bucket
 from seisproc.history.statistics import ResourceBucket
+
+if TYPE_CHECKING:  # only read at run time: importing the history starts no NVML or psutil
+    from seisproc.monitoring.snapshot import ResourceSnapshot
 
 __all__ = [
     "MAX_BUCKETS",
@@ -56,6 +59,29 @@ class ResourceSample:
         """From a mapping with these field names (extra keys are ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
+
+    @classmethod
+    def from_snapshot(cls, snapshot: ResourceSnapshot) -> ResourceSample:
+        """The history's row for a resource monitor's snapshot (usually the downsampled
+        one its ``sink`` receives): the GPUs' mean load, disk rates in MB/s, and every
+        active job (queued and paused too) counted in ``running_jobs``.
+
+        >>> from seisproc.monitoring import GpuStats, ResourceSnapshot
+        >>> snapshot = ResourceSnapshot(
+        ...     at=datetime(2026, 3, 1, tzinfo=UTC), monotonic_s=0.0, interval_s=60.0,
+        ...     cpu_percent=40.0, cpu_per_core=(40.0,), memory_percent=55.0,
+        ...     memory_used_bytes=55, memory_total_bytes=100, swap_percent=0.0,
+        ...     disk_read_bytes_per_s=2.5e6,
+        ...     gpus=(GpuStats(0, "A", 80.0, 0, 1), GpuStats(1, "B", 20.0, 0, 1)))
+        >>> sample = ResourceSample.from_snapshot(snapshot)
+        >>> sample.gpu_percent, sample.disk_read_mb_s, sample.disk_write_mb_s
+        (50.0, 2.5, 0.0)
+        """
+        return cls(at=snapshot.at, cpu_percent=snapshot.cpu_percent,
+                   memory_percent=snapshot.memory_percent, gpu_percent=snapshot.gpu_percent,
+                   disk_read_mb_s=(snapshot.disk_read_bytes_per_s or 0.0) / 1e6,
+                   disk_write_mb_s=(snapshot.disk_write_bytes_per_s or 0.0) / 1e6,
+                   running_jobs=len(snapshot.jobs))
 
 
 def insert_samples(connection: Connection,
