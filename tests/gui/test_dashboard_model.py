@@ -266,7 +266,8 @@ def test_details_of_a_failed_job_open_on_its_error_with_the_traceback(qtbot):
     assert pane.events.topLevelItemCount() == 3
     assert pane.events.topLevelItem(2).text(2) == "Failed"
     pane.show_job(job(8))
-    assert not pane.tabs.isTabEnabled(2) and pane.tabs.currentIndex() == 0
+    error_tab = pane.tabs.indexOf(pane.error_text)
+    assert not pane.tabs.isTabEnabled(error_tab) and pane.tabs.currentIndex() == 0
 
 
 # ---------------------------------------------------------------------- status and toasts

@@ -62,8 +62,8 @@ def view_action(window: MainWindow, text: str):  # noqa: ANN201 (a QAction)
 
 # ---------------------------------------------------------------------- panels
 def test_the_dashboard_reopens_from_the_view_menu_and_the_status_indicator(qtbot, window):
-    assert [a.text() for a in window.view_menu.actions()] == ["Job Dashboard",
-                                                              "Resource Monitor"]
+    assert [a.text() for a in window.view_menu.actions()] == [
+        "Job Dashboard", "Resource Monitor", "Gather Viewer", "Flow Editor"]
     window.dashboard_dock.close()
     assert not window.dashboard_dock.isVisible()
     view_action(window, "Job Dashboard").trigger()

@@ -25,7 +25,7 @@ from seisproc.alerts.actions import ToastBus
 from seisproc.alerts.config import AlertConfigError
 from seisproc.alerts.manager import AlertManager
 from seisproc.alerts.wiring import open_alert_manager
-from seisproc.engine import open_manager, open_store
+from seisproc.engine import open_manager, open_store, resource_recorder
 from seisproc.gui.main_window import MainWindow
 from seisproc.history import JobHistoryStorage
 from seisproc.jobs.events import JobEvent
@@ -97,7 +97,8 @@ def _monitor(manager: JobManager, store: JobHistoryStorage, alerts: AlertManager
 
     tracker = JobTracker.following(manager, predict=store.predicted_rate)
     cleanup.callback(tracker.close)
-    monitor = ResourceMonitor(jobs=tracker, cluster=RayClusterProbe(_ManagerPool(manager)))
+    monitor = ResourceMonitor(jobs=tracker, cluster=RayClusterProbe(_ManagerPool(manager)),
+                              sink=resource_recorder(store))
     cleanup.callback(monitor.stop)
     if alerts is not None:
         cleanup.callback(tracker.on_unit(alerts.check_job))
@@ -151,7 +152,7 @@ def build_main_window(cleanup: contextlib.ExitStack, *, database_url: str | None
     alerts, problem = _alerts(manager, toasts, cleanup)
     monitor = _monitor(manager, store, alerts, cleanup)
     window = MainWindow(manager, event_log=store.job_events, monitor=monitor, alerts=alerts,
-                        toasts=toasts if alerts is not None else None)
+                        toasts=toasts if alerts is not None else None, store=store)
     cleanup.callback(lambda: manager.close(active=window.quit_choice))
     monitor.start()
     if problem:  # once the window shows

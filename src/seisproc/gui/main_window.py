@@ -1,5 +1,9 @@
 """The main window: menus, dockable panels, the status-bar job indicator, toasts.
 
+Panels: Job Dashboard and Resource Monitor, Analytics (with a history store), Gather
+Viewer and Flow Editor. The flow editor drives the viewer's before/after preview (each
+valid edit, debounced) and submits through the same path as File > Open and Run Flow.
+
 It adapts a :class:`~seisproc.jobs.manager.JobManager` (and optionally the resource
 monitor, the alert manager and its toast bus) handed in by the composition root
 (:mod:`seisproc.gui.app`) or by a test; it owns none of them. Job events cross into the
@@ -17,14 +21,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
@@ -32,25 +38,31 @@ from seisproc.alerts.actions import ToastBus
 from seisproc.alerts.manager import AlertManager
 from seisproc.alerts.rules import Alert
 from seisproc.errors import OutputError, SeisprocError
+from seisproc.gui.analytics import JobAnalyticsWidget
 from seisproc.gui.bridge import CoalescingBridge
 from seisproc.gui.dashboard import JobDashboard
 from seisproc.gui.dashboard.details import EventLog
+from seisproc.gui.flow_editor import FlowEditor
 from seisproc.gui.notifications import alert_summary, job_toasts
 from seisproc.gui.resource_monitor import ResourceMonitorWidget
 from seisproc.gui.status_indicator import JobStatusIndicator
 from seisproc.gui.toast import ToastNotification, default_duration_ms, toast_alert
+from seisproc.gui.viewer import GatherViewer
+from seisproc.history import JobHistoryStorage
 from seisproc.io.segy import open_segy
 from seisproc.jobs.events import JobEvent
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
 from seisproc.monitoring.monitor import ResourceMonitor
-from seisproc.processing.flow import load_flow
+from seisproc.processing.flow import Flow, load_flow
 
 __all__ = ["MainWindow", "QuitChoice"]
 
 QuitChoice = Literal["pause", "cancel"]
 """What happens to active jobs on quit: paused (resumable later) or cancelled."""
-_LAYOUT_VERSION = 1
+_LAYOUT_VERSION = 2
+_PREVIEW_DEBOUNCE_MS = 300
+"""Typing a parameter recomputes the viewer's preview once the keys pause this long."""
 
 
 def _settings() -> QSettings:
@@ -73,6 +85,8 @@ class MainWindow(QMainWindow):
         (``JobHistoryStorage.job_events``).
     monitor, alerts
         Shown by the Resource Monitor panel; none: the panel waits for data.
+    store
+        The job history the Analytics panel reads; none: no Analytics panel.
     toasts
         The alert manager's toast bus; its alerts pop up as toast notifications (a
         failed job among them, through the ``job_failed`` rule). Without it the window
@@ -91,7 +105,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, manager: JobManager, *, event_log: EventLog | None = None,
                  monitor: ResourceMonitor | None = None, alerts: AlertManager | None = None,
-                 toasts: ToastBus | None = None, parent: QWidget | None = None) -> None:
+                 toasts: ToastBus | None = None, store: JobHistoryStorage | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
         self.quit_choice: QuitChoice = "pause"
@@ -120,6 +135,21 @@ class MainWindow(QMainWindow):
         self.resource_dock = self.add_dock("Resource Monitor", self.resource_monitor,
                                            "resource_monitor",
                                            Qt.DockWidgetArea.RightDockWidgetArea)
+        self.analytics: JobAnalyticsWidget | None = None
+        self.analytics_dock: QDockWidget | None = None
+        if store is not None:
+            self.analytics = JobAnalyticsWidget(store)
+            self.analytics_dock = self.add_dock("Analytics", self.analytics, "analytics",
+                                                Qt.DockWidgetArea.RightDockWidgetArea,
+                                                scroll=True)
+        self.viewer = GatherViewer()
+        self.viewer_dock = self.add_dock("Gather Viewer", self.viewer, "gather_viewer",
+                                         Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
+        self.flow_editor = FlowEditor(submit=self.submit_flow)
+        self.flow_editor_dock = self.add_dock("Flow Editor", self.flow_editor, "flow_editor",
+                                              Qt.DockWidgetArea.LeftDockWidgetArea,
+                                              scroll=True)
+        self._connect_viewer()
         self._restore_layout()
 
     # ------------------------------------------------------------------ construction
@@ -152,14 +182,23 @@ class MainWindow(QMainWindow):
 
     def add_dock(self, title: str, widget: QWidget, object_name: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
-                 ) -> QDockWidget:
+                 *, scroll: bool = False) -> QDockWidget:
         """Put ``widget`` in a dock panel listed in the View menu, where it was last time.
 
-        ``object_name`` keys the saved layout: keep it stable across versions.
+        ``object_name`` keys the saved layout: keep it stable across versions. ``scroll``
+        lets a wide panel (the viewer's controls) scroll instead of setting the whole
+        window's minimum width.
         """
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name)
-        dock.setWidget(widget)
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(area, dock)
         toggle = dock.toggleViewAction()
         toggle.setText(title)
@@ -170,6 +209,29 @@ class MainWindow(QMainWindow):
         dock.setVisible(object_name not in (hidden if isinstance(hidden, list) else [hidden]))
         return dock
 
+    def _connect_viewer(self) -> None:
+        """Opened SEG-Y files go to the viewer; the flow being edited drives its preview."""
+        self.segy_open_requested.connect(self._show_in_viewer)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(_PREVIEW_DEBOUNCE_MS)
+        self._pending_flow: Flow | None = None
+        self._preview_timer.timeout.connect(lambda: self.viewer.set_flow(self._pending_flow))
+        self.flow_editor.flow_changed.connect(self._preview_flow)
+
+    def _show_in_viewer(self, path: str) -> None:
+        try:
+            self.viewer.open_file(path)
+        except SeisprocError as exc:
+            self.show_error("Cannot show the SEG-Y file", str(exc))
+            return
+        self.viewer_dock.show()
+        self.viewer_dock.raise_()
+
+    def _preview_flow(self, flow: Flow) -> None:
+        self._pending_flow = flow
+        self._preview_timer.start()
+
     # ------------------------------------------------------------------ layout
     def _restore_layout(self) -> None:
         settings = _settings()
@@ -178,8 +240,19 @@ class MainWindow(QMainWindow):
             self.resize(1400, 850)
         state = settings.value("main_window/state")
         if not (isinstance(state, QByteArray) and self.restoreState(state, _LAYOUT_VERSION)):
-            self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
-                             Qt.Orientation.Horizontal)  # the table needs the room
+            self._default_layout()
+
+    def _default_layout(self) -> None:
+        """Data panels tabbed with the dashboard, history with the monitor: every panel
+        one click away, the job table and the gauges in front."""
+        self.tabifyDockWidget(self.dashboard_dock, self.viewer_dock)
+        self.tabifyDockWidget(self.viewer_dock, self.flow_editor_dock)
+        if self.analytics_dock is not None:
+            self.tabifyDockWidget(self.resource_dock, self.analytics_dock)
+        self.dashboard_dock.raise_()
+        self.resource_dock.raise_()
+        self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
+                         Qt.Orientation.Horizontal)  # the table needs the room
 
     def save_layout(self) -> None:
         """Remember the geometry and the panels' places for the next launch."""
@@ -229,17 +302,28 @@ class MainWindow(QMainWindow):
         """Validate the flow file and submit it as a job; errors go to a message box."""
         try:
             flow = load_flow(path)
-            overwrite = flow.output.exists() and flow.output != flow.input
-            if overwrite and not self.confirm_overwrite(flow.output):
-                return None
-            job = self.manager.submit(flow, overwrite=overwrite)
+            job = self._submit(flow)
         except OutputError as exc:
             self.show_error("The flow cannot run", str(exc))
             return None
         except SeisprocError as exc:
             self.show_error("The flow is not valid", str(exc))
             return None
-        self._remember_folder(path)
+        if job is not None:
+            self._remember_folder(path)
+        return job
+
+    def submit_flow(self, flow: Flow) -> Job | None:
+        """The Flow Editor's "Submit as job": errors propagate for the editor to show."""
+        return self._submit(flow)
+
+    def _submit(self, flow: Flow) -> Job | None:
+        """Submit ``flow`` (asking before replacing an existing output); ``None`` if the
+        user declined. Submission errors propagate."""
+        overwrite = flow.output.exists() and flow.output != flow.input
+        if overwrite and not self.confirm_overwrite(flow.output):
+            return None
+        job = self.manager.submit(flow, overwrite=overwrite)
         self.dashboard.model.apply_jobs([job])
         self.show_dashboard()
         self.dashboard.select_job(job.id)
@@ -344,6 +428,9 @@ class MainWindow(QMainWindow):
             unsubscribe()
         self._unsubscribe = []
         self.resource_monitor.detach()
+        self.viewer.shutdown()
+        if self.analytics is not None:
+            self.analytics.wait_for_refresh()
         event.accept()
 
     def _show_message(self, text: str) -> None:

@@ -1,7 +1,9 @@
-"""The selected job in full: where it reads and writes, its flow, its event log, its error.
+"""The selected job in full: where it reads and writes, its flow, its event log, its
+error, and the live QC of its processed gathers.
 
 The event log is the job history's record of state transitions (``job_events``), read
-when the job is shown or changes state, never on each progress update.
+when the job is shown or changes state, never on each progress update. QC comes from the
+process running the job (``JobManager.qc``), refreshed as its units land.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ from PySide6.QtWidgets import (
 )
 
 from seisproc.gui.dashboard.model import format_clock, state_text_color
+from seisproc.gui.qc_strip import QcStrip
 from seisproc.jobs.model import Job, JobError
+from seisproc.jobs.qc import JobQc
 
-__all__ = ["JobDetailsPane", "EventLog", "error_text"]
+__all__ = ["JobDetailsPane", "EventLog", "QcSource", "error_text"]
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EventLog = Callable[[str], Sequence[Mapping[str, Any]]]
 """A job id to its transitions, each ``{"at", "from_state", "to_state", "message"}``
 (:meth:`seisproc.history.JobHistoryStorage.job_events`)."""
+QcSource = Callable[[str], JobQc]
+"""A job id to its QC so far (:meth:`seisproc.jobs.manager.JobManager.qc`)."""
 
 
 def _local(at: datetime | None) -> str:
@@ -63,17 +69,21 @@ def error_text(error: JobError) -> str:
 
 
 class JobDetailsPane(QWidget):
-    """Summary fields above three tabs: Flow (YAML), Events (state log), Error.
+    """Summary fields above four tabs: Flow (YAML), Events (state log), QC, Error.
 
     Parameters
     ----------
     event_log
         Where the event log comes from; without it the Events tab stays empty.
+    qc_source
+        Where a job's QC comes from; without it the QC tab stays empty.
     """
 
-    def __init__(self, event_log: EventLog | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, event_log: EventLog | None = None, parent: QWidget | None = None,
+                 *, qc_source: QcSource | None = None) -> None:
         super().__init__(parent)
         self._event_log = event_log
+        self._qc_source = qc_source
         self._job: Job | None = None
         self.title = QLabel("No job selected")
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -94,6 +104,8 @@ class JobDetailsPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.flow_text, "Flow")
         self.tabs.addTab(self.events, "Events")
+        self.qc_strip = QcStrip()
+        self.tabs.addTab(self.qc_strip, "QC")
         self._error_tab = self.tabs.addTab(self.error_text, "Error")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -115,6 +127,7 @@ class JobDetailsPane(QWidget):
                 label.setText("-")
             self.flow_text.clear()
             self.events.clear()
+            self.qc_strip.clear()
             self.error_text.clear()
             self.tabs.setTabEnabled(self._error_tab, False)
             return
@@ -123,9 +136,17 @@ class JobDetailsPane(QWidget):
         if not same:
             self.flow_text.setPlainText(yaml.safe_dump(job.flow, sort_keys=False)
                                         if job.flow else "")
+            self.refresh_qc()
         if not same or previous is None or previous.state is not job.state:
             self.refresh_events()
             self._show_error(job)
+
+    def refresh_qc(self) -> None:
+        """Re-read the QC of the job shown (after its units landed)."""
+        if self._job is None or self._qc_source is None:
+            self.qc_strip.clear()
+            return
+        self.qc_strip.show_qc(self._qc_source(self._job.id))
 
     def refresh_events(self) -> None:
         """Re-read the event log of the job shown."""

@@ -33,7 +33,7 @@ from seisproc.gui.dashboard.actions import JobAction, allowed, apply_action
 from seisproc.gui.dashboard.delegates import ProgressBarDelegate
 from seisproc.gui.dashboard.details import EventLog, JobDetailsPane
 from seisproc.gui.dashboard.model import Column, JobFilterProxy, JobTableModel
-from seisproc.jobs.events import JobEvent
+from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
 
@@ -88,7 +88,7 @@ class JobDashboard(QWidget):
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.view = self._make_view()
-        self.details = JobDetailsPane(event_log)
+        self.details = JobDetailsPane(event_log, qc_source=manager.qc)
         self.state_filter = QComboBox()
         self.state_filter.addItems(list(STATE_FILTERS))
         self.state_filter.setToolTip("Show only jobs in these states")
@@ -199,6 +199,10 @@ class JobDashboard(QWidget):
         """A batch of job events (the bridge's ``delivered``)."""
         self.model.apply_events(events)
         self._show_current()
+        shown = self.details.job
+        if shown is not None and any(e.kind is JobEventKind.UNIT_COMPLETED
+                                     and e.job.id == shown.id for e in events):
+            self.details.refresh_qc()
         self._update_actions()
 
     def _tick(self) -> None:
