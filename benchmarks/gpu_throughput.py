@@ -17,6 +17,8 @@ thread each, as a Ray worker holding one CPU has), and the target is the torch p
 slower than half the numpy rate. Prints one JSON document on stdout.
 
     python benchmarks/gpu_throughput.py [--shots 48] [--dir /tmp/bench] [--ray] [--check]
+
+``--quick``: 8 shots, one repeat.
 """
 
 from __future__ import annotations
@@ -220,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ray", action="store_true", help="also compare the Ray pools")
     parser.add_argument("--check", action="store_true",
                         help="without a GPU: exit 1 unless torch reaches half of numpy")
+    parser.add_argument("--quick", action="store_true", help="8 shots, one repeat")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.shots, args.repeats = 8, 1
     import torch
 
     kind = device_kind()
@@ -230,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     gathers, dt_ms = load_gathers(survey)
     n_traces = sum(len(g) for g in gathers)
     report: dict[str, Any] = {
+        "benchmark": "gpu_throughput", "quick": args.quick,
         "device": dataclasses.asdict(TorchDevice(kind).info()),
         "note": ("no GPU here: the GPU worker's code on torch's CPU device against the "
                  "numpy path, one thread each (transfers are zero-copy on this device)"

@@ -25,6 +25,9 @@ get_recent < 20 ms, filtered query < 50 ms, statistics over a year < 1 s, save <
 and whether the wall-clock p99 met each.
 
     python benchmarks/history_scale.py [--jobs 1000000] [--db PATH] [--repeat 100]
+
+``--quick``: 20,000 jobs, 20 repeats (the figures then say little about scale). Without
+``--db`` the file lives in a temporary folder that is removed at the end.
 """
 
 from __future__ import annotations
@@ -260,9 +263,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temp "
                                                "one); an existing file is reused as is")
+    parser.add_argument("--quick", action="store_true", help="20,000 jobs, 20 repeats")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.jobs, args.repeat = 20_000, 20
     folder = tempfile.mkdtemp(prefix="history-scale-")
-    path = args.db or Path(folder) / "history.db"
+    try:
+        report = run(args, args.db or Path(folder) / "history.db")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+
+
+def run(args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """Fill (unless reused), measure and report."""
     reuse = path.exists()
     now = datetime.now(UTC)
     store = JobHistoryStorage(f"sqlite:///{path}")
@@ -271,8 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     figures = measure(store, now, args.repeat)
     store.close()
     figures["cleanup"] = measure_cleanup(path)
-    report = {
-        "benchmark": "history_scale", "jobs": args.jobs, "reused_file": reuse,
+    return {
+        "benchmark": "history_scale", "quick": args.quick, "jobs": args.jobs,
+        "reused_file": reuse,
         "fill_s": None if fill_s is None else round(fill_s, 1),
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "sqlite": sqlite3.sqlite_version, "python": platform.python_version(),
@@ -281,7 +296,6 @@ def main(argv: list[str] | None = None) -> None:
         "targets_p99_ms": TARGETS_P99_MS,
         "met": {name: figures[name]["p99_ms"] < limit for name, limit in TARGETS_P99_MS.items()},
     }
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
