@@ -245,14 +245,14 @@ class MainWindow(QMainWindow):
     def _default_layout(self) -> None:
         """Data panels tabbed with the dashboard, history with the monitor: every panel
         one click away, the job table and the gauges in front."""
+        self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
+                         Qt.Orientation.Horizontal)  # the table needs the room
         self.tabifyDockWidget(self.dashboard_dock, self.viewer_dock)
         self.tabifyDockWidget(self.viewer_dock, self.flow_editor_dock)
         if self.analytics_dock is not None:
             self.tabifyDockWidget(self.resource_dock, self.analytics_dock)
         self.dashboard_dock.raise_()
         self.resource_dock.raise_()
-        self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
-                         Qt.Orientation.Horizontal)  # the table needs the room
 
     def save_layout(self) -> None:
         """Remember the geometry and the panels' places for the next launch."""
