@@ -405,14 +405,22 @@ class JobManager:
         try:
             executor = self._executor_factory()
         except Exception as exc:
-            with self._lock:
-                for job in waiting:
-                    self._move(self._jobs[job.id], S.RUNNING, "starting the workers")
-                    self.fail_job(job.id, JobError(type(exc).__name__, "the workers could "
-                                                   f"not start: {exc}", traceback.format_exc()))
+            self._fail_waiting(waiting, exc)
             return
         with self._lock:
             self._executor = executor
+
+    def _fail_waiting(self, waiting: builtins.list[Job], exc: Exception) -> None:
+        """Fail the jobs that waited for an executor that could not start (no cluster at
+        the address, Ray unable to start), with its message; jobs cancelled meanwhile are
+        left to finish their cancellation."""
+        trace = "" if isinstance(exc, SeisprocError) else traceback.format_exc()
+        error = JobError(type(exc).__name__, f"the workers could not start: {exc}", trace)
+        with self._lock:
+            for job in waiting:
+                if self._jobs[job.id].state is S.QUEUED:
+                    self._move(self._jobs[job.id], S.RUNNING, "starting the workers")
+                    self.fail_job(job.id, error)
 
     def _claim_queued(self) -> builtins.list[Job]:
         """Move the next queued jobs (priority, then age) to RUNNING for planning."""

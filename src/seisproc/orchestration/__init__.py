@@ -4,7 +4,14 @@ Only composition roots (CLI, GUI) import this package; the domain core (``jobs``
 ``processing``, ``io``) never does, so it runs without Ray.
 """
 
-from seisproc.orchestration.cluster import cluster_cpus, connect, node_id, ray_shutdown_if_started
+from seisproc.orchestration.cluster import (
+    ClusterUnreachable,
+    cluster_cpus,
+    connect,
+    connect_timeout_s,
+    node_id,
+    ray_shutdown_if_started,
+)
 from seisproc.orchestration.executor import RayExecutor, WorkerStatus
 from seisproc.orchestration.gpu import (
     DeviceExecutor,
@@ -19,6 +26,7 @@ from seisproc.orchestration.workers import BaseWorkerActor, CpuWorkerActor
 
 __all__ = [
     "BaseWorkerActor",
+    "ClusterUnreachable",
     "CpuWorkerActor",
     "GpuWorkerActor",
     "MetalWorkerActor",
@@ -31,6 +39,7 @@ __all__ = [
     "WorkerStatus",
     "cluster_cpus",
     "connect",
+    "connect_timeout_s",
     "node_id",
     "ray_shutdown_if_started",
 ]

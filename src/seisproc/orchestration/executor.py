@@ -79,6 +79,12 @@ class RayExecutor:
         on the actor while one runs.
     actor_class
         The worker class; GPU workers plug in here.
+
+    Raises
+    ------
+    ~seisproc.orchestration.cluster.ClusterUnreachable
+        ``address`` names no cluster that answers within ``SEISPROC_RAY_CONNECT_TIMEOUT_S``
+        (a one-line message that names the address and what to do).
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None,
