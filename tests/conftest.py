@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,15 @@ def small_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Shared by the session: treat it as read-only and copy it before changing it.
     """
     return synthesize_survey(tmp_path_factory.mktemp("survey") / "small.sgy", SMALL_GEOMETRY)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """Ray for the session: a local 2-CPU instance unless this process already joined one
+    (``connect`` is idempotent). Engines and executors are made per test or module and
+    shut down after it, so each one finds both CPUs free for its workers."""
+    from seisproc.orchestration import connect, ray_shutdown_if_started
+
+    connect(num_cpus=2)
+    yield
+    ray_shutdown_if_started()

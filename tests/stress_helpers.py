@@ -23,12 +23,10 @@ from typing import Any
 
 import psutil
 
+from reference_outputs import reference_output, same_data
 from seisproc.io import SurveyGeometry
-from seisproc.io.writer import commit_output
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.model import JobState
-from seisproc.jobs.plan import plan_job
-from seisproc.jobs.units import UnitProcessor
 from seisproc.processing import Flow
 
 __all__ = ["CANCEL_STEPS", "STEP_SETS", "MEMORY_GEOMETRY", "STRESS_GEOMETRY", "StateClock",
@@ -58,21 +56,6 @@ def make_flow(survey: Path, output: Path, steps: list[dict[str, Any]],
               name: str = "stress") -> Flow:
     return Flow.from_mapping({"name": name, "input": str(survey), "output": str(output),
                               "gather_by": "ffid", "steps": steps})
-
-
-def reference_output(flow: Flow) -> Path:
-    """The flow applied unit after unit in this process, with no engine or Ray at all."""
-    plan = plan_job(flow, overwrite=True, tag="reference")
-    with UnitProcessor(flow, plan.partial_path, plan.output_layout) as worker:
-        for unit in plan.units:
-            worker.run(unit)
-    commit_output(plan.partial_path, flow.output)
-    return flow.output
-
-
-def same_data(a: Path, b: Path) -> bool:
-    """Binary header and every trace byte-identical (the textual header names the flow)."""
-    return a.read_bytes()[3200:] == b.read_bytes()[3200:]
 
 
 class StateClock:

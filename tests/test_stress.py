@@ -30,7 +30,7 @@ from seisproc.io import synthesize_survey
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
-from seisproc.orchestration import RayExecutor, connect, ray_shutdown_if_started
+from seisproc.orchestration import RayExecutor
 from seisproc.paths import seisproc_home
 from stress_helpers import (
     CANCEL_STEPS,
@@ -60,14 +60,6 @@ Measured here (2 cores, Ray 2.60, three runs): the driver grew 0.9-2.1 MiB and e
 data would add ~135 MiB over 90 jobs: 40 MiB absorbs allocator noise and Ray's own
 buffers while catching any per-job leak above ~0.45 MiB.
 """
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    """A local Ray of 2 CPUs (or the one the session already runs), stopped at the end."""
-    connect(num_cpus=2)
-    yield
-    ray_shutdown_if_started()
 
 
 @pytest.fixture(scope="module")

@@ -7,28 +7,15 @@ tensors live; tests that need a real GPU skip, saying so, where there is none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gpu_helpers import GEOMETRY
 
 from seisproc.io import synthesize_survey
-from seisproc.orchestration import connect, ray_shutdown_if_started
 
 
 @pytest.fixture(scope="session")
 def survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 shots x 48 channels x 501 samples at 4 ms; read-only."""
     return synthesize_survey(tmp_path_factory.mktemp("gpu-survey") / "shots.sgy", GEOMETRY)
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    """Ray for the session: a local 2-CPU instance unless this process already joined one
-    (``connect`` is idempotent: whichever test folder starts Ray first, all share it).
-    Executors are made per module and shut down at its end, so each module has the CPUs.
-    """
-    connect(num_cpus=2)
-    yield
-    ray_shutdown_if_started()

@@ -9,9 +9,6 @@ import numpy as np
 import pytest
 
 from seisproc.io import SurveyGeometry
-from seisproc.io.writer import commit_output
-from seisproc.jobs.plan import plan_job
-from seisproc.jobs.units import UnitProcessor
 from seisproc.processing.flow import Flow
 
 GEOMETRY = SurveyGeometry(shots=8, channels=48, samples=501, dt_ms=4.0)
@@ -37,16 +34,6 @@ def make_flow(survey: Path, output: Path, device: str = "auto",
     return Flow.from_mapping({"name": "gpu-test", "input": str(survey), "output": str(output),
                               "gather_by": "ffid", "steps": steps or BP_AGC_DECON,
                               "device": device})
-
-
-def cpu_reference(flow: Flow) -> Path:
-    """The flow on numpy, unit after unit in this process: what CPU workers write."""
-    plan = plan_job(flow, overwrite=True, tag="reference")
-    with UnitProcessor(flow, plan.partial_path, plan.output_layout) as worker:
-        for unit in plan.units:
-            worker.run(unit)
-    commit_output(plan.partial_path, flow.output)
-    return flow.output
 
 
 def traces(path: Path) -> np.ndarray:

@@ -13,12 +13,12 @@ from gpu_helpers import (
     BP_AGC,
     Borrowed,
     assert_close,
-    cpu_reference,
-    device_or_skip,
+        device_or_skip,
     make_flow,
     traces,
 )
 
+from reference_outputs import reference_output
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore
@@ -65,7 +65,7 @@ def test_the_engine_executor_finds_the_gpu_and_jobs_run_there(gpu_pool: DeviceEx
     assert memory.peak_allocated_bytes and memory.peak_allocated_bytes > 0
     # Released with the job: only live tensors (none) stay reserved, to a 2 MiB segment.
     assert memory.reserved_bytes is not None and memory.reserved_bytes <= 2 * 2**20
-    expected = traces(cpu_reference(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
+    expected = traces(reference_output(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
     assert_close(traces(tmp_path / "gpu.sgy"), expected)
 
 

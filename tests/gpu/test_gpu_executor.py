@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 import ray
-from gpu_helpers import BP_AGC, Borrowed, assert_close, cpu_reference, make_flow, traces
+from gpu_helpers import BP_AGC, Borrowed, assert_close, make_flow, traces
 
+from reference_outputs import reference_output
 from seisproc.io.writer import commit_output
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
@@ -56,7 +57,7 @@ def spec_for(plan: Any, job_id: str) -> JobSpec:
 
 def test_an_auto_flow_runs_on_the_gpu_worker_within_1e_5_of_cpu_workers(
         executor: DeviceExecutor, survey: Path, tmp_path: Path) -> None:
-    expected = traces(cpu_reference(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
+    expected = traces(reference_output(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
     flow = make_flow(survey, tmp_path / "gpu.sgy", steps=BP_AGC)
     plan = plan_job(flow, gathers_per_unit=2)
     spec = spec_for(plan, "job-auto")
@@ -72,7 +73,7 @@ def test_an_auto_flow_runs_on_the_gpu_worker_within_1e_5_of_cpu_workers(
 
 def test_a_cpu_flow_on_the_gpu_worker_class_is_byte_identical_to_cpu_workers(
         executor: DeviceExecutor, survey: Path, tmp_path: Path) -> None:
-    expected = cpu_reference(make_flow(survey, tmp_path / "cpu.sgy", device="cpu"))
+    expected = reference_output(make_flow(survey, tmp_path / "cpu.sgy", device="cpu"))
     flow = make_flow(survey, tmp_path / "gpu.sgy", device="cpu")
     plan = plan_job(flow, gathers_per_unit=1)
     spec = spec_for(plan, "job-cpu-on-gpu-class")
@@ -128,6 +129,6 @@ def test_jobs_run_to_completion_on_gpu_workers(executor: DeviceExecutor, survey:
     finally:
         manager.close(active="cancel")
     assert [job.state.value for job in finished] == ["COMPLETED", "COMPLETED"]
-    expected = traces(cpu_reference(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
+    expected = traces(reference_output(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
     for device in ("gpu", "auto"):
         assert_close(traces(tmp_path / f"{device}.sgy"), expected)

@@ -83,8 +83,8 @@ def activate(qtbot, widget) -> None:
 
 
 # ------------------------------------------------------------------- fixture bodies
-# Test modules define their fixtures as ``yield from`` these, so each module shows the
-# fixtures it uses (pytest finds fixtures in conftest files and the test module only).
+# tests/gui/conftest.py and the Ray test modules define their fixtures as ``yield from``
+# these; Ray itself is the session's ``ray_cluster`` (tests/conftest.py).
 def idle_engine(tmp_path: Path) -> Iterator[JobManager]:
     """A JobManager whose jobs wait in the queue forever (``max_running=0``)."""
     manager = JobManager(MemoryJobStore(), lambda: ThreadExecutor(workers=1),
@@ -100,15 +100,6 @@ def idle_submitter(manager: JobManager, survey: Path, folder: Path) -> Callable[
         return manager.submit(make_flow(survey, folder / f"{name}.sgy", name=name))
 
     return submit
-
-
-def ray_session() -> Iterator[None]:
-    """A local Ray of 2 CPUs for the session (as tests/orchestration/conftest.py)."""
-    from seisproc.orchestration import connect, ray_shutdown_if_started
-
-    connect(num_cpus=2)
-    yield
-    ray_shutdown_if_started()
 
 
 def ray_engine(max_running: int = 2) -> Iterator[JobManager]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from dashboard_helpers import activate, idle_engine, idle_submitter, select, state_of
+from dashboard_helpers import activate, select, state_of
 from PySide6.QtCore import Qt
 
 from seisproc.alerts.rules import Alert, AlertStatus, Severity
@@ -24,21 +22,9 @@ from seisproc.gui.dashboard.model import SORT_ROLE, Column, format_clock
 from seisproc.gui.notifications import alert_summary, job_toasts
 from seisproc.gui.status_indicator import JobCounts, JobStatusIndicator
 from seisproc.jobs.events import JobEvent, JobEventKind
-from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, utcnow
 
 S = JobState
-
-
-@pytest.fixture
-def idle_manager(tmp_path: Path) -> Iterator[JobManager]:
-    yield from idle_engine(tmp_path)
-
-
-@pytest.fixture
-def submit_idle(idle_manager: JobManager, small_survey: Path, tmp_path: Path
-                ) -> Callable[[str], Job]:
-    return idle_submitter(idle_manager, small_survey, tmp_path)
 
 
 def job(n: int, state: JobState = S.RUNNING, **changes: object) -> Job:

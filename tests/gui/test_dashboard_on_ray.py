@@ -15,7 +15,6 @@ from dashboard_helpers import (
     long_survey_in,
     make_flow,
     ray_engine,
-    ray_session,
     select,
     shown,
     state_of,
@@ -31,11 +30,6 @@ from seisproc.jobs.plan import partial_path_for
 
 pytestmark = pytest.mark.slow
 S = JobState
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    yield from ray_session()
 
 
 @pytest.fixture

@@ -4,20 +4,16 @@ active jobs, the remembered layout, the File menu, on an idle engine and on Ray;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 from dashboard_helpers import (
     HEAVY,
     activate,
-    idle_engine,
-    idle_submitter,
     long_survey_in,
     make_flow,
     ray_engine,
-    ray_session,
     state_of,
 )
 from PySide6.QtCore import Qt, QTimer
@@ -26,20 +22,9 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMessageBox
 from seisproc.cli.main import cli
 from seisproc.gui.main_window import MainWindow
 from seisproc.jobs.manager import JobManager
-from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.model import JobState
 
 S = JobState
-
-
-@pytest.fixture
-def idle_manager(tmp_path: Path) -> Iterator[JobManager]:
-    yield from idle_engine(tmp_path)
-
-
-@pytest.fixture
-def submit_idle(idle_manager: JobManager, small_survey: Path, tmp_path: Path
-                ) -> Callable[[str], Job]:
-    return idle_submitter(idle_manager, small_survey, tmp_path)
 
 
 def open_window(qtbot, manager: JobManager) -> MainWindow:
@@ -212,11 +197,6 @@ def test_an_existing_output_is_replaced_only_when_confirmed(qtbot, window, small
 
 
 # ---------------------------------------------------------------------- on Ray
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    yield from ray_session()
-
-
 @pytest.fixture
 def ray_manager(ray_cluster: None) -> Iterator[JobManager]:
     yield from ray_engine(max_running=2)

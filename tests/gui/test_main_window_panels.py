@@ -4,12 +4,8 @@ submitting jobs, and a running job's live QC in the dashboard's details pane."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
-import pytest
-from dashboard_helpers import activate, idle_engine, make_flow, select
+from dashboard_helpers import activate, make_flow, select
 
 from seisproc.gui.main_window import MainWindow
 from seisproc.history import JobHistoryStorage
@@ -18,11 +14,6 @@ from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
 from seisproc.jobs.model import JobState
-
-
-@pytest.fixture
-def idle_manager(tmp_path: Path) -> Iterator[JobManager]:
-    yield from idle_engine(tmp_path)
 
 
 def open_window(qtbot, manager: JobManager, **kwargs) -> MainWindow:

@@ -7,29 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from seisproc.io.writer import commit_output
+from reference_outputs import reference_output, same_data
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
 from seisproc.jobs.model import Job
-from seisproc.jobs.plan import plan_job
-from seisproc.jobs.units import UnitProcessor
 from seisproc.processing.flow import Flow
-
-
-def reference_output(flow: Flow) -> Path:
-    """The flow applied unit after unit with no engine at all: what a job must reproduce."""
-    plan = plan_job(flow, overwrite=True, tag="reference")
-    with UnitProcessor(flow, plan.partial_path, plan.output_layout) as worker:
-        for unit in plan.units:
-            worker.run(unit)
-    commit_output(plan.partial_path, flow.output)
-    return flow.output
-
-
-def same_data(a: Path, b: Path) -> bool:
-    """Binary header and every trace byte-identical (the textual header names the flow)."""
-    return a.read_bytes()[3200:] == b.read_bytes()[3200:]
 
 
 @pytest.fixture

@@ -14,15 +14,7 @@ import pytest
 from ray_helpers import GEOMETRY
 
 from seisproc.io import synthesize_survey
-from seisproc.orchestration import RayExecutor, connect, ray_shutdown_if_started
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    """A local Ray of 2 CPUs, started once and stopped at the end of the session."""
-    connect(num_cpus=2)
-    yield
-    ray_shutdown_if_started()
+from seisproc.orchestration import RayExecutor
 
 
 @pytest.fixture(scope="module")

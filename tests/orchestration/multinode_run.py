@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from ray.cluster_utils import Cluster
-from ray_helpers import GEOMETRY, make_flow, make_spec, reference_output, run_units
+from ray_helpers import GEOMETRY, make_flow, make_spec, run_units
 
+from reference_outputs import reference_output
 from seisproc.io import synthesize_survey
 from seisproc.io.writer import commit_output
 from seisproc.jobs.plan import plan_job

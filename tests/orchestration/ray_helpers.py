@@ -6,10 +6,9 @@ import uuid
 from pathlib import Path
 
 from seisproc.io import SurveyGeometry
-from seisproc.io.writer import commit_output
-from seisproc.jobs.plan import JobPlan, plan_job
+from seisproc.jobs.plan import JobPlan
 from seisproc.jobs.ports import Completion, JobSpec
-from seisproc.jobs.units import UnitProcessor, WorkUnit
+from seisproc.jobs.units import WorkUnit
 from seisproc.orchestration import RayExecutor
 from seisproc.processing.flow import Flow
 
@@ -30,16 +29,6 @@ def make_spec(plan: JobPlan, flow: Flow | None = None) -> JobSpec:
     """A spec under a fresh job id, for the planned partial output."""
     return JobSpec(f"job-{uuid.uuid4().hex[:8]}", flow or plan.flow, str(plan.partial_path),
                    plan.output_layout)
-
-
-def reference_output(flow: Flow) -> Path:
-    """The flow applied unit after unit in this process, with no executor at all."""
-    plan = plan_job(flow)
-    with UnitProcessor(flow, plan.partial_path, plan.output_layout) as worker:
-        for unit in plan.units:
-            worker.run(unit)
-    commit_output(plan.partial_path, flow.output)
-    return flow.output
 
 
 def drain(executor: RayExecutor, timeout_s: float = 30.0) -> list[Completion]:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import ray
-from ray_helpers import SLOW, make_flow, reference_output
+from ray_helpers import SLOW, make_flow
 
+from reference_outputs import reference_output
 from seisproc.history import JobHistoryStorage
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.events import JobEvent, JobEventKind

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import ray
-from ray_helpers import SLOW, drain, make_flow, make_spec, reference_output, run_units
+from ray_helpers import SLOW, drain, make_flow, make_spec, run_units
 
+from reference_outputs import reference_output
 from seisproc.errors import ProcessingError
 from seisproc.io import SurveyGeometry, synthesize_survey
 from seisproc.io.writer import commit_output

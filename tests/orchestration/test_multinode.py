@@ -21,8 +21,9 @@ HERE = Path(__file__).parent
 @pytest.mark.slow
 def test_one_jobs_units_run_on_every_node_with_the_bytes_of_a_local_run(tmp_path: Path) -> None:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)
+    env["PYTHONPATH"] = os.pathsep.join(  # the tests folder: shared reference outputs
+        [str(HERE.parent)] + [str(Path(p).resolve())
+                              for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     proc = subprocess.run([sys.executable, str(HERE / "multinode_run.py"), str(tmp_path)],
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
