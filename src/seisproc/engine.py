@@ -112,8 +112,8 @@ class JobControlRequests:
     within a fraction of a second. A request no process would take is refused instead,
     with a :class:`~seisproc.errors.SeisprocError` saying why (the alert action logs it):
     an unknown job, one that cannot make the move (finished, already paused), one whose
-    process has gone. The owner records its own message on the job, since a request
-    carries none.
+    process has gone. The request carries the message, and the owner writes it on the
+    job (``paused by alert qc_non_finite: …``).
 
     >>> alerts = open_alert_manager(jobs=JobControlRequests(open_store()))  # doctest: +SKIP
     """
@@ -124,18 +124,20 @@ class JobControlRequests:
     def pause(self, job_id: str, message: str = "") -> Job:
         """Ask the job's process to pause it; returns the job as it was when asked.
 
-        ``message`` stays here: the owner writes its own ("paused by user").
+        The owner writes ``message`` on the job, or its default ("paused by user") when
+        it is empty.
         """
-        return self._request(job_id, "pause", JobState.PAUSED)
+        return self._request(job_id, "pause", JobState.PAUSED, message)
 
     def cancel(self, job_id: str, message: str = "") -> Job:
         """Ask the job's process to cancel it; returns the job as it was when asked.
 
-        ``message`` stays here: the owner writes its own ("cancelled by user").
+        The owner writes ``message`` on the job, or its default ("cancelled by user")
+        when it is empty.
         """
-        return self._request(job_id, "cancel", JobState.CANCELLING)
+        return self._request(job_id, "cancel", JobState.CANCELLING, message)
 
-    def _request(self, job_id: str, action: str, to: JobState) -> Job:
+    def _request(self, job_id: str, action: str, to: JobState, message: str) -> Job:
         job = self.store.get_job(job_id)
         if job is None:
             raise JobNotFound(f"no job {job_id!r} in the history")
@@ -145,5 +147,5 @@ class JobControlRequests:
                 f"job {job.id} is {job.state.value} but the process that ran it "
                 f"({job.owner or 'none'}) has stopped, so no process would take the "
                 f"{action} request")
-        self.store.request_control(job.id, action)
+        self.store.request_control(job.id, action, message)
         return job

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -140,7 +142,10 @@ def test_pause_and_resume_from_a_second_terminal(project: Path, cli_env: dict) -
     paused = seisproc(cli_env, "pause", job_id)
     assert f"job {job_id} PAUSED" in paused.stdout, paused.stdout + paused.stderr
     time.sleep(1.0)  # units in flight land
-    frozen = wait_for(cli_env, lambda j: j.id == job_id).progress.units_done
+    paused_job = wait_for(cli_env, lambda j: j.id == job_id)
+    assert re.fullmatch(rf"paused by user from {re.escape(socket.gethostname())}:\d+",
+                        paused_job.message), paused_job.message
+    frozen = paused_job.progress.units_done
     time.sleep(1.5)
     assert wait_for(cli_env, lambda j: j.id == job_id).progress.units_done == frozen
 
@@ -155,6 +160,8 @@ def test_cancel_from_a_second_terminal(project: Path, cli_env: dict) -> None:
     wait_for(cli_env, lambda j: j.id == job_id and j.progress.units_done >= 1)
     cancelled = seisproc(cli_env, "cancel", job_id)
     assert f"job {job_id} CANCELLED" in cancelled.stdout, cancelled.stdout + cancelled.stderr
+    assert wait_for(cli_env, lambda j: j.id == job_id).message.startswith(
+        "cancelled by user from ")
     assert not (project / "out.sgy").exists()
     assert list(project.glob(".*partial*")) == []
 

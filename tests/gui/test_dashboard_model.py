@@ -230,7 +230,9 @@ def test_a_job_run_by_another_process_gets_a_control_request(qtbot, idle_manager
     finally:
         monkeypatch_alive.undo()
     requests = idle_manager.store.take_control_requests([foreign.id])
-    assert [(r.job_id, r.action) for r in requests] == [("elsewhere001", "pause")]
+    assert [(r.job_id, r.action, r.message) for r in requests] == [
+        ("elsewhere001", "pause",
+         f"paused from the desktop application on {idle_manager.owner}")]
 
 
 # ---------------------------------------------------------------------- details

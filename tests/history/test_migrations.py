@@ -1,6 +1,6 @@
 """A history written by an older seisproc is upgraded in place on first open, rows intact,
-on SQLite and on PostgreSQL: the database is made at revision 0001 and filled as 0001
-wrote it, then opened with :class:`JobHistoryStorage`.
+on SQLite and on PostgreSQL: the database is made at an older revision (0001, 0002) and
+filled as that revision wrote it, then opened with :class:`JobHistoryStorage`.
 """
 
 from __future__ import annotations
@@ -9,18 +9,23 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import alembic.command
 import pytest
+import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import create_engine, insert, inspect, select
 
 from seisproc.history import JobHistoryStorage
 from seisproc.history.migrate import alembic_config, head_revision
 from seisproc.history.models import Base, JobEventRow, JobRow, job_to_row
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
+from seisproc.jobs.ports import ControlRequest
 
 _JOBS = Base.metadata.tables[JobRow.__tablename__]
 _EVENTS = Base.metadata.tables[JobEventRow.__tablename__]
 _ADDED_IN_0002 = ("created_day", "processors_key", "duration_s", "error_reason")
 EST = timezone(timedelta(hours=-5))
+_REQUESTS_AT_0002 = sa.table(  # as revisions 0001-0002 made it (the models move on)
+    "control_requests", sa.column("job_id", sa.String()), sa.column("action", sa.String()),
+    sa.column("requested_at", sa.DateTime(timezone=True)))
 
 
 def old_jobs() -> list[Job]:
@@ -55,6 +60,34 @@ def write_at_0001(url: str, jobs: list[Job]) -> None:
         engine.dispose()
 
 
+def write_at_0002(url: str, jobs: list[Job], requests: list[tuple[str, str]]) -> None:
+    """A history as revision 0002 left it: jobs, an event and pending control requests
+    (without the message column that 0003 adds)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0002")
+            for job in jobs:
+                connection.execute(insert(_JOBS).values(**job_to_row(job)))
+            connection.execute(insert(_EVENTS).values(
+                job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
+                to_state="QUEUED", message="from 0002"))
+            for job_id, action in requests:
+                connection.execute(insert(_REQUESTS_AT_0002).values(
+                    job_id=job_id, action=action, requested_at=datetime.now(UTC)))
+            assert MigrationContext.configure(connection).get_current_revision() == "0002"
+    finally:
+        engine.dispose()
+
+
+def control_request_columns(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("control_requests")}
+    finally:
+        engine.dispose()
+
+
 class MigrationContract:
     def test_database_at_0001_is_upgraded_on_first_open_with_rows_intact(
             self, store_url: str) -> None:
@@ -77,6 +110,49 @@ class MigrationContract:
             assert [e["message"] for e in store.job_events(jobs[0].id)] == ["from 0001"]
             stats = store.get_statistics(2, now=datetime(2026, 3, 1, tzinfo=UTC))
             assert stats.total_jobs == 3 and stats.durations[0].median_s == 60.5
+        finally:
+            store.close()
+
+    def test_database_at_0002_is_upgraded_with_pending_requests_kept_without_message(
+            self, store_url: str) -> None:
+        jobs = old_jobs()
+        write_at_0002(store_url, jobs, [(jobs[2].id, "pause"), (jobs[2].id, "cancel")])
+        store = JobHistoryStorage(store_url)
+        try:
+            with store.engine.connect() as connection:
+                assert MigrationContext.configure(connection).get_current_revision() == (
+                    head_revision())
+            assert [store.get_job(job.id) for job in jobs] == jobs
+            assert [e["message"] for e in store.job_events(jobs[0].id)] == ["from 0002"]
+            assert store.take_control_requests([jobs[2].id]) == [
+                ControlRequest(jobs[2].id, "pause", ""), ControlRequest(jobs[2].id, "cancel", "")]
+            store.request_control(jobs[2].id, "pause", "paused by alert stuck: no progress")
+            assert store.take_control_requests([jobs[2].id]) == [
+                ControlRequest(jobs[2].id, "pause", "paused by alert stuck: no progress")]
+        finally:
+            store.close()
+
+    def test_downgrade_to_0002_drops_the_message_and_keeps_pending_requests(
+            self, store_url: str) -> None:
+        store = JobHistoryStorage(store_url)
+        try:
+            store.request_control("job-a", "cancel", "cancelled by alert disk_full: 97%")
+        finally:
+            store.close()
+        engine = create_engine(store_url)
+        try:
+            with engine.begin() as connection:
+                alembic.command.downgrade(alembic_config(connection), "0002")
+                kept = connection.execute(
+                    select(_REQUESTS_AT_0002.c.job_id, _REQUESTS_AT_0002.c.action)).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in kept] == [("job-a", "cancel")]
+        assert "message" not in control_request_columns(store_url)
+        store = JobHistoryStorage(store_url)  # and up again, on the next open
+        try:
+            assert store.take_control_requests(["job-a"]) == [
+                ControlRequest("job-a", "cancel", "")]
         finally:
             store.close()
 

@@ -130,6 +130,16 @@ class JobStoreContract:
         assert store.take_control_requests(["job-b"]) == [ControlRequest("job-b", "cancel")]
         assert store.take_control_requests(["job-b"]) == []
 
+    def test_control_requests_keep_their_message_and_default_to_none(
+            self, store: JobStore) -> None:
+        reason = "paused by alert qc_non_finite: 12 non-finite samples in gather ffid=1006 — ✓"
+        store.request_control("job-a", "pause", reason)
+        store.request_control("job-a", "resume")
+        store.request_control("job-a", "cancel", message="cancelled by user from node7:4242")
+        assert store.take_control_requests(["job-a"]) == [
+            ControlRequest("job-a", "pause", reason), ControlRequest("job-a", "resume", ""),
+            ControlRequest("job-a", "cancel", "cancelled by user from node7:4242")]
+
     def test_concurrent_takers_never_share_a_request(self, store: JobStore) -> None:
         ids = [f"job-{i:03d}" for i in range(120)]
         for job_id in ids:

@@ -142,6 +142,6 @@ def test_a_job_rule_with_pause_job_asks_the_jobs_process_to_pause_it(
         code, _, _ = run("--once", "--json")
         assert code == 0
         assert store.take_control_requests(["feedc0ffee01"]) == [
-            ControlRequest("feedc0ffee01", "pause")]
+            ControlRequest("feedc0ffee01", "pause", "paused by alert too_slow: 10 traces/s")]
     finally:
         store.close()

@@ -44,7 +44,8 @@ def test_pause_of_a_running_job_is_a_request_for_its_process(store: JobHistorySt
     save(store, "a1b2c3d4e5f6", S.RUNNING)
     job = JobControlRequests(store).pause("a1b2", "paused by alert stuck: no progress")
     assert job.id == "a1b2c3d4e5f6"
-    assert store.take_control_requests([job.id]) == [ControlRequest(job.id, "pause")]
+    assert store.take_control_requests([job.id]) == [
+        ControlRequest(job.id, "pause", "paused by alert stuck: no progress")]
     assert store.get_job(job.id).state is S.RUNNING  # type: ignore[union-attr]  # owner acts
 
 
@@ -94,30 +95,48 @@ class _HeldExecutor(ThreadExecutor):
         return super().wait(timeout_s)
 
 
-def test_an_alert_in_another_process_pauses_the_job_its_owner_runs(
-        small_survey: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def owner(small_survey: Path, tmp_path: Path) -> Iterator[tuple[JobManager, Job]]:
+    """A JobManager on its own history connection, as the process that runs the job, and
+    its job, held RUNNING until the test ends."""
     release = threading.Event()
-    owner_store = open_store()  # the connection of the process that runs the job
+    owner_store = open_store()
     manager = JobManager(owner_store, lambda: _HeldExecutor(release),
                          CheckpointStore(tmp_path / "ckpt"), gathers_per_unit=1,
                          control_poll_s=0.05)
-    monitor_store = open_store()  # the monitor's own connection to the history
     try:
         flow = Flow.from_mapping({"name": "held", "input": str(small_survey),
                                   "output": str(tmp_path / "out.sgy"),
                                   "steps": [{"agc": {"window_ms": 200}}]})
         job = manager.submit(flow)
         _wait_for(lambda: manager.get(job.id).state is S.RUNNING)
-        alert = Alert("stuck", Severity.WARNING, AlertStatus.FIRING, "no progress for 5 min",
-                      job_id=job.id, actions=("pause_job",))
-        JobControlAction(JobControlRequests(monitor_store), "pause")(alert)
-        _wait_for(lambda: manager.get(job.id).state is S.PAUSED)
-        assert monitor_store.get_job(job.id).state is S.PAUSED  # type: ignore[union-attr]
+        yield manager, job
     finally:
         release.set()
         manager.close(active="cancel")
         owner_store.close()
-        monitor_store.close()
+
+
+def test_an_alert_in_another_process_pauses_the_job_its_owner_runs(
+        owner: tuple[JobManager, Job], store: JobHistoryStorage) -> None:
+    manager, job = owner  # ``store`` is the monitor's own connection to the history
+    alert = Alert("qc_non_finite", Severity.CRITICAL, AlertStatus.FIRING,
+                  "12 non-finite samples in gather ffid=1006", job_id=job.id,
+                  actions=("pause_job",))
+    JobControlAction(JobControlRequests(store), "pause")(alert)
+    _wait_for(lambda: manager.get(job.id).state is S.PAUSED)
+    expected = "paused by alert qc_non_finite: 12 non-finite samples in gather ffid=1006"
+    assert manager.get(job.id).message == expected
+    seen = store.get_job(job.id)
+    assert seen is not None and (seen.state, seen.message) == (S.PAUSED, expected)
+
+
+def test_a_request_without_a_message_gets_the_owners_default(
+        owner: tuple[JobManager, Job], store: JobHistoryStorage) -> None:
+    manager, job = owner
+    JobControlRequests(store).cancel(job.id)  # its units are held: it stays CANCELLING
+    _wait_for(lambda: manager.get(job.id).state is S.CANCELLING)
+    assert manager.get(job.id).message == "cancelled by user"
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:

@@ -78,7 +78,7 @@ def pause(job_id: str, database_url: str | None) -> None:
         click.echo(f"job {job.id} is {job.state.value}: nothing to pause")
         return
     _request(manager, job, "pause", lambda j: j.state is not JobState.RUNNING
-             and j.state is not JobState.QUEUED)
+             and j.state is not JobState.QUEUED, f"paused by user from {manager.owner}")
 
 
 @click.command()
@@ -92,7 +92,8 @@ def cancel(job_id: str, database_url: str | None) -> None:
         click.echo(f"job {job.id} is already {job.state.value}")
         return
     if job.state.is_active() and owner_alive(job):
-        _request(manager, job, "cancel", lambda j: j.state.is_terminal())
+        _request(manager, job, "cancel", lambda j: j.state.is_terminal(),
+                 f"cancelled by user from {manager.owner}")
         return
     try:
         manager.cancel(job.id)
@@ -102,9 +103,14 @@ def cancel(job_id: str, database_url: str | None) -> None:
         manager.close()
 
 
-def _request(manager: JobManager, job: Job, action: str, done: Callable[[Job], bool]) -> None:
-    """Ask the owning process to act, then wait (a few seconds) to report the outcome."""
-    manager.store.request_control(job.id, action)
+def _request(manager: JobManager, job: Job, action: str, done: Callable[[Job], bool],
+             message: str = "") -> None:
+    """Ask the owning process to act, then wait (a few seconds) to report the outcome.
+
+    ``message`` is what the owner writes on the job; it names this terminal's
+    ``host:pid``, so the job's history says where a pause or cancel came from.
+    """
+    manager.store.request_control(job.id, action, message)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         now = manager.store.get_job(job.id)

@@ -206,6 +206,9 @@ class ControlRequestRow(Base):
     job_id: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(16))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    message: Mapped[str] = mapped_column(Text, server_default="")
+    """Why the asker wants it, for the owner to write on the job; empty for the owner's
+    default (requests queued before revision 0003 have none)."""
 
 
 class ResourceSampleRow(Base):

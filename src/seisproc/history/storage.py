@@ -141,11 +141,13 @@ class JobHistoryStorage:
         """Jobs in any of ``states`` (all when ``None``), newest first."""
         return self._select_jobs(states, None)
 
-    def request_control(self, job_id: str, action: str) -> None:
-        """Queue ``action`` (pause, resume, cancel) for the process that owns the job."""
+    def request_control(self, job_id: str, action: str, message: str = "") -> None:
+        """Queue ``action`` (pause, resume, cancel) for the process that owns the job,
+        with ``message``, the reason that process writes on the job."""
         with self._writer.begin() as connection:
             connection.execute(insert(_REQUESTS), {
-                "job_id": job_id, "action": action, "requested_at": utcnow()})
+                "job_id": job_id, "action": action, "requested_at": utcnow(),
+                "message": message})
 
     def take_control_requests(self, job_ids: Sequence[str]) -> list[ControlRequest]:
         """Remove and return the pending requests for these jobs, oldest first.
@@ -163,8 +165,10 @@ class JobHistoryStorage:
             return []
         with self._writer.begin() as connection:
             rows = connection.execute(delete(_REQUESTS).where(wanted).returning(
-                _REQUESTS.c.id, _REQUESTS.c.job_id, _REQUESTS.c.action)).all()
-        return [ControlRequest(row.job_id, row.action) for row in sorted(rows)]
+                _REQUESTS.c.id, _REQUESTS.c.job_id, _REQUESTS.c.action,
+                _REQUESTS.c.message)).all()
+        return [ControlRequest(row.job_id, row.action, row.message or "")
+                for row in sorted(rows)]
 
     # --- history --------------------------------------------------------------------
     def query(self, job_types: Sequence[JobType] | None = None,

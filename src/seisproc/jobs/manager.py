@@ -599,13 +599,25 @@ class JobManager:
             mine = [j.id for j in self._jobs.values() if j.state.is_active()]
         if not mine:
             return
-        actions = {"pause": self.pause, "resume": self.resume, "cancel": self.cancel}
         for request in self.store.take_control_requests(mine):
             try:
-                actions[request.action](request.job_id)
+                self._apply_control(request.action, request.job_id, request.message)
             except (IllegalTransition, KeyError) as exc:
                 log.warning("control request %s on %s refused: %s", request.action,
                             request.job_id, exc)
+
+    def _apply_control(self, action: str, job_id: str, message: str) -> None:
+        """Carry out another process's request; a pause or cancel writes the asker's
+        reason on the job (``paused by alert …``), or the default when it gave none."""
+        stop = {"pause": self.pause, "cancel": self.cancel}.get(action)
+        if action == "resume":
+            self.resume(job_id)
+        elif stop is None:
+            raise KeyError(f"unknown action {action!r}")
+        elif message:
+            stop(job_id, message)
+        else:
+            stop(job_id)
 
     def _heartbeat(self) -> None:
         now = time.monotonic()

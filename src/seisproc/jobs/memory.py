@@ -50,9 +50,9 @@ class MemoryJobStore:
         return [j for j in self.get_recent(len(self._jobs))
                 if states is None or j.state in states]
 
-    def request_control(self, job_id: str, action: str) -> None:
+    def request_control(self, job_id: str, action: str, message: str = "") -> None:
         with self._lock:
-            self._requests.append(ControlRequest(job_id, action))
+            self._requests.append(ControlRequest(job_id, action, message))
 
     def take_control_requests(self, job_ids: Sequence[str]) -> list[ControlRequest]:
         wanted = set(job_ids)

@@ -34,6 +34,9 @@ class ControlRequest:
     job_id: str
     action: str
     """``"pause"``, ``"resume"`` or ``"cancel"``."""
+    message: str = ""
+    """Why, in the asker's words (``"paused by alert qc_non_finite: …"``), for the owner to
+    write on the job; empty for the owner's default (``"paused by user"``)."""
 
 
 @runtime_checkable
@@ -52,8 +55,9 @@ class JobStore(Protocol):
     def list_jobs(self, states: Sequence[JobState] | None = None) -> list[Job]:
         """Jobs in any of ``states`` (all when ``None``), most recent first."""
 
-    def request_control(self, job_id: str, action: str) -> None:
-        """Record a control request for the process that owns the job."""
+    def request_control(self, job_id: str, action: str, message: str = "") -> None:
+        """Record a control request for the process that owns the job; ``message`` is
+        the reason its owner writes on the job (its default when empty)."""
 
     def take_control_requests(self, job_ids: Sequence[str]) -> list[ControlRequest]:
         """Pending requests for these jobs, removed from the store as they are taken."""

@@ -45,6 +45,12 @@ def allowed(action: JobAction, job: Job) -> bool:
     return job.state in _FROM[action]
 
 
+def _remote_message(action: JobAction, sender: str) -> str:
+    """What the owning process records when it obeys this window (resume has none)."""
+    done = {JobAction.PAUSE: "paused", JobAction.CANCEL: "cancelled"}.get(action)
+    return f"{done} from the desktop application on {sender}" if done else ""
+
+
 def apply_action(manager: JobManager, action: JobAction, jobs: Iterable[Job]) -> list[str]:
     """Apply ``action`` to each job that allows it; returns one line per refusal."""
     problems = []
@@ -53,7 +59,8 @@ def apply_action(manager: JobManager, action: JobAction, jobs: Iterable[Job]) ->
             continue
         try:
             if job.owner != manager.owner and job.state.is_active() and owner_alive(job):
-                manager.store.request_control(job.id, action.value)
+                manager.store.request_control(job.id, action.value,
+                                              _remote_message(action, manager.owner))
             else:
                 getattr(manager, action.value)(job.id)
         except SeisprocError as exc:  # finished meanwhile, or being committed
