@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import logging
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import seisproc.jobs.manager as engine_module
 from seisproc.errors import OutputError
 from seisproc.io import SurveyGeometry, synthesize_survey
 from seisproc.io.segy import open_segy
@@ -341,5 +344,94 @@ def test_workers_that_cannot_start_fail_the_waiting_jobs(tmp_path: Path, survey:
         job = m.wait(m.submit(flow_to(survey, tmp_path / "x.sgy")).id, 30)
         assert job.state is S.FAILED
         assert "the workers could not start: no cluster at that address" in job.error.message
+    finally:
+        m.close()
+
+
+def test_job_cancelled_while_the_workers_start_ends_cancelled_the_others_failed(
+        tmp_path: Path, survey: Path, caplog: pytest.LogCaptureFixture) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_then_broken() -> ThreadExecutor:
+        entered.set()
+        release.wait(10)  # Ray still starting...
+        raise RuntimeError("no cluster at that address")  # ...and then it cannot
+
+    m = JobManager(MemoryJobStore(), slow_then_broken, CheckpointStore(tmp_path / "ck"))
+    try:
+        jobs = [m.submit(flow_to(survey, tmp_path / f"w{i}.sgy")) for i in range(3)]
+        assert entered.wait(10)
+        assert m.cancel(jobs[0].id).state is S.CANCELLING
+        release.set()
+        first, *others = [m.wait(job.id, 30) for job in jobs]
+        assert first.state is S.CANCELLED and first.error is None
+        assert [job.state for job in others] == [S.FAILED, S.FAILED]
+        for job in others:
+            assert job.error is not None
+            assert job.error.message == ("the workers could not start: "
+                                         "no cluster at that address")
+        assert [m.store.get_job(job.id).state for job in jobs] == [
+            S.CANCELLED, S.FAILED, S.FAILED]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no step failed
+    finally:
+        m.close()
+
+
+def test_each_unit_is_announced_only_once_its_checkpoint_is_durable(
+        manager: JobManager, survey: Path, tmp_path: Path) -> None:
+    announced: list[int] = []
+    early: list[int] = []
+
+    def check(event: JobEvent) -> None:
+        if event.kind is JobEventKind.PROGRESS and "unit" in event.detail:
+            recorded = manager.checkpoints.load(event.job.id)
+            announced.append(event.detail["unit"])
+            if (event.detail["unit"] not in recorded
+                    or event.job.progress.units_done > len(recorded)):
+                early.append(event.detail["unit"])
+
+    manager.subscribe(check)
+    job = manager.wait(manager.submit(flow_to(survey, tmp_path / "d.sgy")).id, timeout_s=60)
+    assert job.state is S.COMPLETED
+    assert sorted(announced) == list(range(12)) and early == []
+
+
+class FullDiskCheckpoints(CheckpointStore):
+    def append_many(self, job_id: str, unit_numbers: Sequence[int]) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_unit_whose_checkpoint_cannot_be_written_fails_the_job_unannounced(
+        tmp_path: Path, survey: Path) -> None:
+    m = JobManager(MemoryJobStore(), lambda: ThreadExecutor(workers=2),
+                   FullDiskCheckpoints(tmp_path / "ck"), gathers_per_unit=1)
+    units: list[JobEvent] = []
+    m.subscribe(lambda e: units.append(e) if "unit" in e.detail else None)
+    try:
+        job = m.wait(m.submit(flow_to(survey, tmp_path / "full.sgy")).id, 60)
+        assert job.state is S.FAILED and job.error is not None
+        assert "cannot record progress" in job.error.message
+        assert "No space left on device" in job.error.message
+        assert units == []
+        assert not (tmp_path / "full.sgy").exists()
+        assert not partial_path_for(tmp_path / "full.sgy", job.id).exists()
+    finally:
+        m.close()
+
+
+def test_heartbeat_refreshes_every_active_job_in_the_store(
+        tmp_path: Path, survey: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "HEARTBEAT_S", 0.2)
+    store = MemoryJobStore()
+    m = JobManager(store, lambda: ThreadExecutor(workers=1), CheckpointStore(tmp_path / "ck"),
+                   max_running=0, control_poll_s=0.02)
+    try:
+        jobs = [m.submit(flow_to(survey, tmp_path / f"h{i}.sgy")) for i in range(10)]
+        first = {job.id: job.updated_at for job in jobs}
+        deadline = time.monotonic() + 10
+        while any(store.get_job(i).updated_at <= at for i, at in first.items()):
+            assert time.monotonic() < deadline, "queued jobs were not refreshed"
+            time.sleep(0.05)
+        assert {store.get_job(i).state for i in first} == {S.QUEUED}
     finally:
         m.close()

@@ -1,7 +1,9 @@
 """Checkpoints: which units of a job are done, durable after every unit.
 
 A checkpoint is an append-only file of 4-byte unit numbers, one record per completed unit,
-``fsync``'d before the unit is announced as done (0.35 ms median here). A process killed
+``fsync``'d before the unit is announced as done (0.35 ms median here; the units a driver
+gets back together share one write and one ``fsync``, see :meth:`CheckpointStore.append_many`).
+A process killed
 mid-append leaves at most a torn last record, which is ignored on reading: the unit is
 simply redone, and since units rewrite the same bytes at the same positions the output
 is unchanged. The traces of a unit are in the output file (through the page cache) before
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +47,25 @@ class CheckpointStore:
 
     def append(self, job_id: str, unit_number: int) -> None:
         """Record ``unit_number`` as done; durable when this returns."""
-        record = np.array([unit_number], dtype=_RECORD).tobytes()
+        self.append_many(job_id, (unit_number,))
+
+    def append_many(self, job_id: str, unit_numbers: Sequence[int]) -> None:
+        """Record several units as done with one write and one ``fsync``; durable when this
+        returns.
+
+        The fsync is what a progress update waits for: its median is 0.35 ms, but under
+        full CPU load its tail is the few ms the thread waits to be scheduled again, so
+        units folded together pay it once.
+
+        >>> import tempfile
+        >>> store = CheckpointStore(tempfile.mkdtemp())
+        >>> store.append_many("a1b2", [3, 4])
+        >>> sorted(store.load("a1b2"))
+        [3, 4]
+        """
+        if not unit_numbers:
+            return
+        record = np.asarray(unit_numbers, dtype=_RECORD).tobytes()
         with self._lock:
             fd = self._fds.get(job_id)
             if fd is None:

