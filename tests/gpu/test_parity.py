@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from gpu_helpers import BP_AGC_DECON, assert_close, device_or_skip
 
+from parity_cases import CASES
 from seisproc.io import gather_index, open_segy
 from seisproc.orchestration.gpu import GpuWorkerActor, gpu_worker_class
 from seisproc.processing import GatherContext, available_processors, create_processor
@@ -19,21 +20,6 @@ from seisproc.processing.device import TRACE_WISE
 pytest.importorskip("torch")
 
 DT_MS = 2.0
-CASES: list[tuple[str, dict[str, Any]]] = [
-    ("bandpass", {"f1": 5, "f2": 10, "f3": 60, "f4": 80}),
-    ("butterworth", {"low_hz": 8, "high_hz": 60, "order": 4}),
-    ("butterworth", {"high_hz": 30, "order": 10}),
-    ("agc", {"window_ms": 500}),
-    ("agc", {"window_ms": 64, "mode": "mean_abs"}),
-    ("tpow", {"power": 2}),
-    ("exp_gain", {"db_per_s": 12}),
-    ("spherical_divergence", {"velocities_m_s": [1800, 3500], "times_ms": [100, 2000]}),
-    ("normalize", {"method": "max", "window_ms": [200, 1200]}),
-    ("normalize", {"method": "rms"}),
-    ("top_mute", {"velocity_m_s": 2000, "t0_ms": 40, "taper_ms": 24}),
-    ("spiking_decon", {"operator_ms": 120}),
-    ("spiking_decon", {"operator_ms": 80, "design_window_ms": [300, 1500]}),
-]
 IDS = [f"{name}-{i}" for i, (name, _) in enumerate(CASES)]
 OFFSETS = np.linspace(-1500, 2500, 24)
 
