@@ -8,10 +8,19 @@ mid-append leaves at most a torn last record, which is ignored on reading: the u
 simply redone, and since units rewrite the same bytes at the same positions the output
 is unchanged. The traces of a unit are in the output file (through the page cache) before
 its record is appended, so the checkpoint never claims work a killed process did not do.
+
+Unit numbers mean something only for the plan that cut the units, so a (re)started job
+first records its :class:`~seisproc.jobs.fingerprint.PlanFingerprint` with
+:meth:`CheckpointStore.begin` (``<job id>.plan.json`` beside ``<job id>.units``); a resume
+compares it with a fresh fingerprint before trusting any unit. A checkpoint without a
+readable plan (one written by a version before plans were recorded, or a torn write) is
+worth nothing: :meth:`CheckpointStore.plan` returns ``None`` and the job starts over.
+Both files are private to the user (0600): they name the user's files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -19,9 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from seisproc.jobs.fingerprint import PlanFingerprint
+
 __all__ = ["CheckpointStore"]
 
 _RECORD = np.dtype("<u4")
+_PRIVATE = 0o600
 
 
 class CheckpointStore:
@@ -34,16 +46,61 @@ class CheckpointStore:
         self._fds: dict[str, int] = {}
 
     def path(self, job_id: str) -> Path:
+        """The job's units file: 4-byte little-endian unit numbers."""
         return self.folder / f"{job_id}.units"
 
+    def plan_path(self, job_id: str) -> Path:
+        """The job's recorded plan: :meth:`PlanFingerprint.to_dict` as JSON."""
+        return self.folder / f"{job_id}.plan.json"
+
+    def begin(self, job_id: str, fingerprint: PlanFingerprint) -> None:
+        """Start a fresh checkpoint for a job (re)started from its first unit.
+
+        The old units are gone, durably, before the new plan is in place, so a crash in
+        between leaves at worst a plan with no units (redo everything), never old unit
+        numbers paired with a new plan. The plan is written to a temporary file, synced and
+        renamed, so a reader sees the old plan or the new one, never half of one.
+
+        >>> import tempfile
+        >>> from seisproc.jobs.fingerprint import InputIdentity
+        >>> store = CheckpointStore(tempfile.mkdtemp())
+        >>> plan = PlanFingerprint(InputIdentity("/d/a.sgy", 3600, 0, "0"), "f", 4, 2, 8)
+        >>> store.begin("a1b2", plan)
+        >>> store.plan("a1b2") == plan, store.load("a1b2")
+        (True, set())
+        """
+        self.close(job_id)
+        self.path(job_id).unlink(missing_ok=True)
+        _fsync_folder(self.folder)
+        text = json.dumps(fingerprint.to_dict(), indent=1, sort_keys=True) + "\n"
+        _replace_durably(self.plan_path(job_id), text.encode("utf-8"))
+
+    def plan(self, job_id: str) -> PlanFingerprint | None:
+        """The plan recorded by :meth:`begin`; ``None`` when there is none or it cannot be
+        read, and then the job's units must not be trusted: start it over."""
+        try:
+            data = json.loads(self.plan_path(job_id).read_bytes())
+            return PlanFingerprint.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def load(self, job_id: str) -> set[int]:
-        """Unit numbers recorded as done; an empty set when there is no checkpoint."""
+        """Unit numbers recorded as done; an empty set when there is no checkpoint.
+
+        Numbers at or above the recorded plan's unit count are dropped: they cannot be
+        units of that plan. Without a recorded plan nothing is dropped, and nothing should
+        be trusted either: check :meth:`plan` first.
+        """
         try:
             raw = self.path(job_id).read_bytes()
         except FileNotFoundError:
             return set()
         whole = len(raw) - len(raw) % _RECORD.itemsize
-        return set(np.frombuffer(raw[:whole], dtype=_RECORD).tolist())
+        units = set(np.frombuffer(raw[:whole], dtype=_RECORD).tolist())
+        plan = self.plan(job_id)
+        if plan is None:
+            return units
+        return {unit for unit in units if unit < plan.n_units}
 
     def append(self, job_id: str, unit_number: int) -> None:
         """Record ``unit_number`` as done; durable when this returns."""
@@ -69,18 +126,45 @@ class CheckpointStore:
         with self._lock:
             fd = self._fds.get(job_id)
             if fd is None:
-                fd = os.open(self.path(job_id), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                fd = os.open(self.path(job_id), flags, _PRIVATE)
                 self._fds[job_id] = fd
             os.write(fd, record)
             os.fsync(fd)
 
     def close(self, job_id: str) -> None:
+        """Let go of the job's open units file (the next append reopens it)."""
         with self._lock:
             fd = self._fds.pop(job_id, None)
         if fd is not None:
             os.close(fd)
 
     def remove(self, job_id: str) -> None:
-        """Forget the job's checkpoint (it completed or was cancelled)."""
+        """Forget the job's checkpoint, units and plan (it completed or was cancelled)."""
         self.close(job_id)
         self.path(job_id).unlink(missing_ok=True)
+        self.plan_path(job_id).unlink(missing_ok=True)
+
+
+def _replace_durably(path: Path, data: bytes) -> None:
+    """Put ``data`` under ``path`` (0600) atomically and durably: temporary file, fsync,
+    rename, fsync of the folder so the rename itself survives a power cut."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)  # a leftover of a crash could carry other permissions
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make creations, renames and removals in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
