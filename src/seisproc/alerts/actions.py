@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -50,6 +51,7 @@ __all__ = [
     "default_registry",
     "job_control_actions",
     "log_action",
+    "redact_url",
 ]
 
 log = logging.getLogger("seisproc.alerts")
@@ -61,6 +63,26 @@ _LEVELS = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING,
 
 class ActionError(SeisprocError):
     """An action could not deliver an alert (after its retries)."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: scheme and host (and port), never the user, path or
+    query, where webhook services keep their tokens.
+
+    >>> redact_url("https://hooks.slack.com/services/T000/B000/XXXX")
+    'https://hooks.slack.com/…'
+    >>> redact_url("http://user:secret@127.0.0.1:8080/hook?token=x")
+    'http://127.0.0.1:8080/…'
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "…"
+    if not parts.scheme or not host:
+        return "…"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}/…"
 
 
 def log_action(alert: Alert) -> None:
@@ -165,17 +187,28 @@ class WebhookAction:
         a 5xx is retried ``retries`` times, ``backoff_s`` doubling between attempts.
     headers
         Extra request headers (an ``Authorization`` token, say).
+
+    The URL's path and query and the header values are secrets (Slack keeps its token in
+    the path): logs, errors and ``repr`` show only the scheme and host
+    (:func:`redact_url`). A redirect is followed only to the same host, and never from
+    ``https`` to ``http``, so the headers go nowhere else.
     """
 
     def __init__(self, url: str, *, slack: bool = False, timeout_s: float = 5.0,
                  retries: int = 2, backoff_s: float = 0.5,
                  headers: Mapping[str, str] | None = None) -> None:
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook url must start with http:// or https://, not {url!r}")
+            raise ValueError("webhook url must start with http:// or https://, not "
+                             f"{redact_url(url)!r}")
         self.url, self.slack = url, slack
         self.timeout_s, self.retries, self.backoff_s = timeout_s, retries, backoff_s
         self.headers = {"Content-Type": "application/json", "User-Agent": "seisproc",
                         **(headers or {})}
+
+    def __repr__(self) -> str:
+        names = sorted(set(self.headers) - _PLAIN_HEADERS)  # their values are secrets
+        return (f"{type(self).__name__}({redact_url(self.url)!r}, slack={self.slack}, "
+                f"headers={names})")
 
     def payload(self, alert: Alert) -> dict[str, Any]:
         """The JSON body: the alert's fields and the host (several machines may post to
@@ -192,15 +225,25 @@ class WebhookAction:
             try:
                 self._post(body)
                 return
-            except (_HttpStatus, urllib.error.URLError, http.client.HTTPException,
-                    OSError) as exc:
+            except Exception as exc:  # any failure's message may quote the URL: scrubbed
                 error: Exception = exc
-                if isinstance(exc, _HttpStatus) and not _retryable(exc.code):
+                if not _retryable(exc):
                     break
-            log.debug("webhook %s attempt %d failed: %s", self.url, attempt + 1, error)
+            log.debug("webhook %s attempt %d failed: %s", redact_url(self.url), attempt + 1,
+                      self._scrub(_reason(error)))
         tries = attempt + 1
-        raise ActionError(f"webhook {self.url}: {_reason(error)} "
+        raise ActionError(f"webhook {redact_url(self.url)}: {self._scrub(_reason(error))} "
                           f"(alert {alert.rule}, {tries} attempt{'s' if tries > 1 else ''})")
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the URL's secret parts or a header value, should an error
+        from urllib quote them (``InvalidURL`` quotes the path)."""
+        parts = urllib.parse.urlsplit(self.url)
+        secrets = [self.url, parts.path, parts.query, parts.username, parts.password,
+                   *(v for k, v in self.headers.items() if k not in _PLAIN_HEADERS)]
+        for secret in sorted((s for s in secrets if s and len(s) > 1), key=len, reverse=True):
+            text = text.replace(secret, "…")
+        return text
 
     def _delays(self) -> Iterator[float]:
         yield 0.0
@@ -211,11 +254,15 @@ class WebhookAction:
         request = urllib.request.Request(self.url, data=body, headers=self.headers,
                                          method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            opener = urllib.request.build_opener(_SameHostRedirects)
+            with opener.open(request, timeout=self.timeout_s) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             exc.close()  # it holds the response's socket
             raise _HttpStatus(exc.code, str(exc.reason)) from None
+
+
+_PLAIN_HEADERS = frozenset({"Content-Type", "User-Agent"})
 
 
 class _HttpStatus(Exception):
@@ -226,8 +273,33 @@ class _HttpStatus(Exception):
         self.code = code
 
 
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+class _RedirectRefused(Exception):
+    """A redirect to another host (or from https to http): the headers stay home."""
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same host, keeping https; refuses it otherwise,
+    naming the hosts only (the new location may carry a token too)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (new.hostname or "").lower() != (old.hostname or "").lower():
+            fp.close()
+            raise _RedirectRefused(f"redirected (HTTP {code}) from {old.hostname} to "
+                                   f"another host, {new.hostname}: not followed")
+        if old.scheme == "https" and new.scheme != "https":
+            fp.close()
+            raise _RedirectRefused(f"redirected (HTTP {code}) from https to {new.scheme}: "
+                                   "not followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _retryable(error: Exception) -> bool:
+    """A connection error, a timeout, a 429 or a 5xx: worth another attempt."""
+    if isinstance(error, _HttpStatus):
+        return error.code == 429 or error.code >= 500
+    return isinstance(error, urllib.error.URLError | http.client.HTTPException | OSError)
 
 
 def _reason(error: BaseException) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import operator
 import re
 import tomllib
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from seisproc.alerts.actions import JOB_ACTIONS
+from seisproc.alerts.actions import JOB_ACTIONS, redact_url
 from seisproc.alerts.rules import AlertRule, Severity, default_rules, template_fields
 from seisproc.errors import SeisprocError
 from seisproc.monitoring.snapshot import JOB_METRICS, SNAPSHOT_METRICS, JobMetrics
@@ -53,6 +54,7 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq, "!=": operator.ne,
 }
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+log = logging.getLogger("seisproc.alerts")
 _TEXT_FIELDS = frozenset({"rule", "metric", "comparison", "job_id", "job_name", "job_state",
                           "disk_fullest", "error", "event", "node"})
 """Template names that hold text, not numbers (checked with a text sample)."""
@@ -125,6 +127,11 @@ class AlertConfig:
     disabled: tuple[str, ...] = ()
     """Built-in rules switched off by name."""
 
+    def __repr__(self) -> str:
+        actions = {name: _redacted(settings) for name, settings in self.actions.items()}
+        return (f"{type(self).__name__}(rules={self.rules!r}, actions={actions!r}, "
+                f"include_defaults={self.include_defaults!r}, disabled={self.disabled!r})")
+
     def alert_rules(self) -> list[AlertRule]:
         """Built-in rules (unless disabled or redefined here), then this file's rules."""
         own = {spec.name for spec in self.rules}
@@ -143,7 +150,22 @@ def load_alert_config(path: Path | None = None) -> AlertConfig:
         return AlertConfig()
     except OSError as exc:
         raise AlertConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_alert_config(text, str(path))
+    config = parse_alert_config(text, str(path))
+    _warn_if_others_can_read(path, config)
+    return config
+
+
+def _warn_if_others_can_read(path: Path, config: AlertConfig) -> None:
+    """A webhook's URL and headers are credentials: say so if the file is not private."""
+    if not any(s.get("type", n) == "webhook" for n, s in config.actions.items()):
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("%s holds webhook URLs (credentials) and other users can read it "
+                    "(mode %s): chmod 600 %s", path, oct(mode), path)
 
 
 def parse_alert_config(text: str, source: str = "alerts.toml") -> AlertConfig:
@@ -266,7 +288,8 @@ def _unique(names: list[str], source: str) -> None:
 
 
 _ACTION_SETTINGS: dict[str, set[str]] = {
-    "webhook": {"url", "format", "timeout_s", "retries", "backoff_s", "headers"},
+    "webhook": {"url", "format", "timeout_s", "retries", "backoff_s", "headers",
+                "allow_http"},
     "sound": {"player", "file"}, "desktop": {"command"}, "log": set(), "toast": set(),
 }
 
@@ -291,15 +314,36 @@ def _actions(raw: Any, source: str) -> dict[str, dict[str, Any]]:
 
 
 def _check_webhook(settings: Mapping[str, Any], where: str) -> None:
+    """Types and values of a webhook table; its URL and headers never go in a message."""
     url = settings.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise AlertConfigError(f"{where} field 'url': expected an http(s):// URL, got {url!r}")
+        shown = repr(redact_url(url)) if isinstance(url, str) else \
+            "nothing" if url is None else f"a {type(url).__name__}"
+        raise AlertConfigError(f"{where} field 'url': expected an http(s):// URL, got {shown}")
     if settings.get("format", "json") not in ("json", "slack"):
         raise AlertConfigError(f"{where} field 'format': {settings['format']!r} is not one "
                                "of json, slack")
     for key, kind in (("timeout_s", (int, float)), ("retries", int), ("backoff_s", (int, float)),
-                      ("headers", dict)):
+                      ("allow_http", bool)):
         _typed(settings, key, kind, None, where)
+    headers = settings.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise AlertConfigError(f"{where} field 'headers': expected a table of strings "
+                               "(headers = { Authorization = \"Bearer …\" })")
+    if url.startswith("http://") and not settings.get("allow_http", False):
+        raise AlertConfigError(f"{where} field 'url': plain http:// sends the alert, and "
+                               "any token in the URL or headers, unencrypted; use https://, "
+                               "or set allow_http = true")
+
+
+def _redacted(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """An action's settings as they may be shown: URL and header values hidden."""
+    shown = dict(settings)
+    if isinstance(shown.get("url"), str):
+        shown["url"] = redact_url(shown["url"])
+    if isinstance(shown.get("headers"), dict):
+        shown["headers"] = dict.fromkeys(shown["headers"], "…")
+    return shown
 
 
 def _check_action_names(specs: tuple[RuleSpec, ...], actions: Mapping[str, Any],

@@ -23,6 +23,10 @@ takes over (the recipe in SQLAlchemy's SQLite transaction docs).
 
 WAL needs every process on one host (its index is shared memory): keep the SQLite file
 on a local disk, and point drivers on several hosts at PostgreSQL instead.
+
+A new SQLite file is created ``0600`` before SQLite opens it: the history holds flows,
+paths and tracebacks, and SQLite gives the ``-wal`` and ``-shm`` files the database
+file's mode. A file that already exists keeps its mode (a team may share one on purpose).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
-from seisproc.paths import seisproc_home
+from seisproc.paths import create_private_file, private_dir, seisproc_home
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -78,11 +82,18 @@ def create_history_engine(url: str) -> Engine:
         raise ValueError(f"{url}: an in-memory SQLite history is not shared between "
                          "connections; give a file path, or use MemoryJobStore")
     if not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_database_file(Path(database).expanduser())
     engine = create_engine(url)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def _create_database_file(path: Path) -> None:
+    """An empty, owner-only file for SQLite to open (it keeps an existing one's mode)."""
+    private_dir(path.parent)
+    if not path.exists():
+        create_private_file(path)
 
 
 def writer(engine: Engine) -> Engine:
