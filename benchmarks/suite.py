@@ -14,7 +14,8 @@ Targets come from :data:`BENCHMARKS` alone; ``source`` says where each was set:
   the README (cancellation 200 ms, checkpoint 10 ms, submission 5 ms, Ray >= 0.9x a
   ``multiprocessing.Pool``, the flow >= half the I/O ceiling, the history's p99s, the
   monitor < 1 % of a core);
-* ``suite``: set with this suite where neither had one (job throughput, GPU over CPU).
+* ``suite``: set with this suite where neither had one (job throughput, GPU over CPU,
+  the per-unit ``fdatasync`` costing at most 10 % of a worker's throughput).
 
 Modes: ``--quick`` (the default) runs every script with ``--quick``, a smoke run of about
 2 minutes on 2 cores; ``--full`` runs them as the README's figures are measured: about 12
@@ -137,6 +138,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                source=ENGINE),
         Figure("bandpass+AGC, 2 processes", ("processes_2", "bandpass_agc", "traces_per_s"),
                "traces/s", higher_is_better=True),
+    ), size=("{:,} traces", ("survey", "traces"))),
+    Benchmark("unit_sync_cost", "durable units", (
+        Figure("bandpass+AGC with syncs / without, to the output's flush",
+               ("bandpass_agc", "end_to_end", "synced_over_unsynced"), "x", ours=0.9,
+               higher_is_better=True, source=SUITE),
+        Figure("bandpass+AGC with syncs / without, to the last unit",
+               ("bandpass_agc", "units", "synced_over_unsynced"), "x",
+               higher_is_better=True),
+        Figure("fdatasync of one unit (15.8 MB) p99", ("bandpass_agc", "sync", "p99_ms"), "ms"),
     ), size=("{:,} traces", ("survey", "traces"))),
     Benchmark("ray_vs_pool", "Ray vs multiprocessing.Pool", (
         Figure("Ray steady / Pool", ("ratios", "ray_steady_over_pool", "value"), "x",

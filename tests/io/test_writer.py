@@ -3,7 +3,10 @@ segyio reads back with the input's headers, and that has its final name only whe
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
+import sys
 import types
 from pathlib import Path
 
@@ -209,3 +212,104 @@ def test_an_output_in_a_missing_folder_is_an_output_error_naming_the_file(
         create_output(partial, src.file_header_bytes, src.layout)
     assert str(partial) in str(info.value)
     assert "cannot create the output" in str(info.value)
+
+
+@pytest.fixture
+def whole_partial(tmp_path: Path) -> Path:
+    """A complete output under its partial name: a copy of ``ieee.sgy``."""
+    partial = tmp_path / ".out.sgy.job1.seisproc-partial"
+    copy_in_chunks(DATA / "ieee.sgy", partial, SCATTERED_CHUNKS)
+    return partial
+
+
+def _refused_and_untouched(partial: Path, final: Path) -> None:
+    final.write_bytes(b"someone else's file")
+    with pytest.raises(OutputError) as info:
+        commit_output(partial, final)
+    assert str(info.value) == (
+        f"{final}: a file appeared at the output's name while the job ran; it was left "
+        "untouched and the job's output was not committed")
+    assert final.read_bytes() == b"someone else's file"
+    assert partial.read_bytes() == (DATA / "ieee.sgy").read_bytes()  # kept for the caller
+
+
+def test_a_commit_never_replaces_a_file_that_appeared_at_the_output_name(
+        tmp_path: Path, whole_partial: Path) -> None:
+    _refused_and_untouched(whole_partial, tmp_path / "out.sgy")
+
+
+def test_a_commit_with_overwrite_replaces_the_file_at_the_output_name(
+        tmp_path: Path, whole_partial: Path) -> None:
+    final = tmp_path / "out.sgy"
+    final.write_bytes(b"an earlier run's output")
+    commit_output(whole_partial, final, overwrite=True)
+    assert final.read_bytes() == (DATA / "ieee.sgy").read_bytes()
+    assert not whole_partial.exists()
+
+
+def test_a_commit_leaves_one_name_and_one_link_to_the_output(
+        tmp_path: Path, whole_partial: Path) -> None:
+    final = tmp_path / "out.sgy"
+    commit_output(whole_partial, final)
+    assert not whole_partial.exists() and final.stat().st_nlink == 1
+    assert final.read_bytes() == (DATA / "ieee.sgy").read_bytes()
+
+
+def _no_hard_links(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.EPERM, "Operation not permitted")
+
+
+@pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "placeholder"])
+def test_without_hard_links_the_commit_renames_without_replacing(
+        tmp_path: Path, whole_partial: Path, monkeypatch: pytest.MonkeyPatch,
+        renameat2: bool) -> None:
+    monkeypatch.setattr(writer_module.os, "link", _no_hard_links)
+    if not renameat2:
+        monkeypatch.setattr(writer_module, "_renameat2_no_replace", lambda *a: False)
+    _refused_and_untouched(whole_partial, tmp_path / "out.sgy")
+    (tmp_path / "out.sgy").unlink()
+    commit_output(whole_partial, tmp_path / "out.sgy")
+    assert (tmp_path / "out.sgy").read_bytes() == (DATA / "ieee.sgy").read_bytes()
+    assert not whole_partial.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_renameat2_refuses_to_replace_on_this_file_system(tmp_path: Path) -> None:
+    source, target = tmp_path / "a", tmp_path / "b"
+    source.write_bytes(b"a")
+    target.write_bytes(b"b")
+    with pytest.raises(FileExistsError):
+        writer_module._renameat2_no_replace(source, target)
+    target.unlink()
+    assert writer_module._renameat2_no_replace(source, target)
+    assert target.read_bytes() == b"a" and not source.exists()
+
+
+def test_a_failed_data_sync_is_an_output_error_naming_the_file(
+        tmp_path: Path, whole_partial: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(writer_module.os, "fdatasync", failing, raising=False)
+    monkeypatch.setattr(writer_module.os, "fsync", failing)
+    with open_segy(DATA / "ieee.sgy") as src:
+        layout = src.layout
+    with SegyWriter(whole_partial, layout) as writer, pytest.raises(OutputError) as info:
+        writer.sync()
+    assert str(info.value) == (f"{whole_partial}: cannot make the written traces durable: "
+                               "Input/output error")
+
+
+def test_a_link_reported_as_existing_that_is_our_own_file_commits(
+        tmp_path: Path, whole_partial: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An NFS client that resent LINK after a lost reply hears "exists" for its own link."""
+    real_link = os.link
+
+    def resent(source: Path, target: Path) -> None:
+        real_link(source, target)
+        raise FileExistsError(errno.EEXIST, "File exists")
+
+    monkeypatch.setattr(writer_module.os, "link", resent)
+    commit_output(whole_partial, tmp_path / "out.sgy")
+    assert (tmp_path / "out.sgy").read_bytes() == (DATA / "ieee.sgy").read_bytes()
+    assert not whole_partial.exists()

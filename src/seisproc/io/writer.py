@@ -4,15 +4,26 @@ An output is created under a temporary ("partial") name at its full size with th
 file headers, then units of work write their traces at their own positions (disjoint
 ranges, so parallel writers in several processes are safe, and a unit redone after a
 crash writes identical bytes). Only :func:`commit_output` gives it its final name, so a
-file under the final name is always complete.
+file under the final name is always complete, and it never replaces a file that appeared
+there while the job ran unless the user asked to overwrite.
+
+Durability is the writer's job, not the driver's: a unit is announced done only after
+:meth:`SegyWriter.sync` (``fdatasync``) returned on the node that wrote its traces. On a
+shared file system (NFS) a node's written pages sit in that node's own cache until it
+flushes them; an ``fsync`` by the driver on another host flushes only the driver's cache,
+so a worker host that crashed after the unit was announced would lose traces the job's
+checkpoint records as done.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import errno
 import os
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +135,18 @@ class SegyWriter:
                 f"{self.path}: write failed at byte {offset}: {exc.strerror}") from None
 
     def sync(self) -> None:
-        """Force written traces to disk (before a checkpoint records them as done)."""
-        os.fsync(self._fd)
+        """Make the traces written so far durable, before anyone records them as done.
+
+        ``fdatasync`` where the system has it: the file's size never changes after
+        :func:`create_output`, so the data (and the block map needed to read it back) is
+        all that must reach the disk, not timestamps. Called on the node that wrote: on
+        NFS only the writing client can flush its cache (see the module's docstring).
+        """
+        try:
+            _data_sync(self._fd)
+        except OSError as exc:
+            raise OutputError(
+                f"{self.path}: cannot make the written traces durable: {exc.strerror}") from None
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -139,19 +160,125 @@ class SegyWriter:
         self.close()
 
 
-def commit_output(partial: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
-    """Flush ``partial`` to disk and give it its final name in one atomic rename."""
-    fd = os.open(partial, os.O_RDONLY)
+def commit_output(partial: str | os.PathLike[str], final: str | os.PathLike[str], *,
+                  overwrite: bool = False) -> None:
+    """Flush ``partial`` to disk and give it its final name.
+
+    With ``overwrite`` the rename replaces whatever is at ``final`` (the user asked for
+    that when the job was submitted). Without it, a file that appeared at ``final`` while
+    the job ran (another program, another host on a shared disk) is never replaced: the
+    name is taken with a hard link, which fails if anything is there, or, where the file
+    system has no hard links, with a rename that refuses to replace (see
+    :func:`_rename_no_replace`). The folder is flushed after, so the name survives a crash.
+
+    Raises
+    ------
+    OutputError
+        When a file is at ``final`` and ``overwrite`` is false. ``partial`` is left in
+        place, complete and durable: the caller decides whether to keep or discard it.
+
+    >>> commit_output(".shots_agc.sgy.0a1b.seisproc-partial", "shots_agc.sgy")  # doctest: +SKIP
+    """
+    partial, final = Path(partial), Path(final)
+    _sync_path(partial)
+    if overwrite:
+        os.replace(partial, final)
+    else:
+        try:
+            _take_name(partial, final)
+        except FileExistsError:
+            raise OutputError(
+                f"{final}: a file appeared at the output's name while the job ran; it was "
+                "left untouched and the job's output was not committed") from None
+    _sync_path(final.parent)
+
+
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
+                            errno.EMLINK})
+"""``link`` errors of a file system that cannot (or may not) hard-link this file: FAT and
+exFAT, some FUSE and SMB mounts, a directory at its link limit."""
+
+
+def _take_name(partial: Path, final: Path) -> None:
+    """Give ``partial`` the name ``final`` unless something is there (``FileExistsError``).
+
+    A crash between the link and the unlink leaves the complete output under both names;
+    the hidden partial name is then a second link to the same data, removed with the job.
+    A "file exists" that is our own file is a link that did succeed (an NFS client that
+    resent its request after a lost reply).
+    """
+    try:
+        os.link(partial, final)
+    except FileExistsError:
+        if not _same_file(partial, final):
+            raise
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        _rename_no_replace(partial, final)
+        return
+    partial.unlink(missing_ok=True)
+
+
+def _rename_no_replace(partial: Path, final: Path) -> None:
+    """Rename ``partial`` to ``final`` without replacing a file there.
+
+    Linux's ``renameat2(RENAME_NOREPLACE)`` does it atomically. Elsewhere, or where the
+    file system refuses that flag, an empty placeholder is created at ``final`` with
+    ``O_EXCL`` (which fails if anything is there) and then replaced by the rename. Its
+    window: a crash between the two leaves an empty file under the output's name (the
+    partial is still there, complete); and a program that removes the placeholder and
+    writes its own file there in that instant would have it replaced.
+    """
+    if _renameat2_no_replace(partial, final):
+        return
+    fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.close(fd)
+    os.replace(partial, final)
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _renameat2_no_replace(partial: Path, final: Path) -> bool:
+    """``renameat2(..., RENAME_NOREPLACE)``; ``False`` when this system or file system
+    lacks it (not Linux, glibc before 2.28, ``EINVAL`` from an old NFS client)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    status = renameat2(_AT_FDCWD, os.fsencode(partial), _AT_FDCWD, os.fsencode(final),
+                       _RENAME_NOREPLACE)
+    if status == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(partial), None, str(final))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _data_sync(fd: int) -> None:
+    """``fdatasync`` where the system has it (not macOS), else ``fsync``."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)
+
+
+def _sync_path(path: Path) -> None:
+    """``fsync`` a file or a folder (a folder's entries: a new or renamed name)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(partial, final)
-    dir_fd = os.open(Path(final).parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def discard_output(partial: str | os.PathLike[str]) -> None:

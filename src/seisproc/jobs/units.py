@@ -4,6 +4,11 @@ A unit carries everything a worker needs (trace positions, not an index), so wor
 stateless: they open the input and the partial output once, then process whatever units
 they are given. Writing each trace at its own position makes units independent and
 idempotent: any order, any worker, and a unit redone after a crash rewrites the same bytes.
+
+A unit's result is returned only once its traces are durable on the node that wrote them
+(one ``fdatasync`` of the partial output per unit), because the driver records a unit as
+done, and never redoes it, as soon as the result arrives. On a shared file system (NFS)
+only the writing node can flush its own cache; see :mod:`seisproc.io.writer`.
 """
 
 from __future__ import annotations
@@ -59,8 +64,8 @@ class UnitResult:
     sum_squares_out: float
     non_finite: int = 0
     finished_at: float = 0.0
-    """Wall-clock time (``time.time()``) the unit's last trace was written: the start of
-    the progress-delivery latency the driver is measured by."""
+    """Wall-clock time (``time.time()``) the unit's traces were durable on disk: the start
+    of the progress-delivery latency the driver is measured by."""
     qc: tuple[GatherQc, ...] = ()
     """Quality figures of each processed gather, in the unit's order."""
     thumbnail: Thumbnail | None = None
@@ -121,7 +126,12 @@ class UnitProcessor:
 
     def run(self, unit: WorkUnit, should_stop: StopCheck | None = None) -> UnitResult | None:
         """Process and write ``unit``; ``None`` if ``should_stop`` said so between batches
-        (between gathers unless a subclass groups them, see :meth:`batches`)."""
+        (between gathers unless a subclass groups them, see :meth:`batches`).
+
+        The result comes back only after :meth:`sync` made the unit's traces durable, once
+        per unit: whoever receives it may record the unit as done. A stopped unit is not
+        synced: it is not reported, and will be redone whole.
+        """
         start = time.perf_counter()
         tally = _Tally()
         last: tuple[int, np.ndarray] | None = None
@@ -136,6 +146,7 @@ class UnitProcessor:
                 self._writer.write(gather.positions, headers, out)
                 tally.add(samples, out, gather_qc(out, self._dt_ms, gather.key_value))
                 last = gather.key_value, out
+        self.sync()
         return UnitResult(unit.number, tally.traces, len(unit.gathers),
                           time.perf_counter() - start, tally.ss_in, tally.ss_out,
                           tally.non_finite, finished_at=time.time(), qc=tuple(tally.qc),
@@ -180,6 +191,8 @@ class UnitProcessor:
         return run_steps(self.processors, data, context, where)
 
     def sync(self) -> None:
+        """Make every trace written so far durable (``fdatasync`` of the partial output),
+        here, on the node that wrote them."""
         self._writer.sync()
 
     def close(self) -> None:
