@@ -1,10 +1,12 @@
 """A history written by an older seisproc is upgraded in place on first open, rows intact,
-on SQLite and on PostgreSQL: the database is made at an older revision (0001, 0002) and
-filled as that revision wrote it, then opened with :class:`JobHistoryStorage`.
+on SQLite and on PostgreSQL: the database is made at an older revision (0001, 0002, 0003) and
+filled as that revision wrote it, then opened with :class:`JobHistoryStorage`; and a
+downgrade keeps what the older revision can hold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import alembic.command
@@ -22,6 +24,7 @@ from seisproc.jobs.ports import ControlRequest
 _JOBS = Base.metadata.tables[JobRow.__tablename__]
 _EVENTS = Base.metadata.tables[JobEventRow.__tablename__]
 _ADDED_IN_0002 = ("created_day", "processors_key", "duration_s", "error_reason")
+_ADDED_IN_0004 = ("lease", "overwrite")
 EST = timezone(timedelta(hours=-5))
 _REQUESTS_AT_0002 = sa.table(  # as revisions 0001-0002 made it (the models move on)
     "control_requests", sa.column("job_id", sa.String()), sa.column("action", sa.String()),
@@ -50,7 +53,8 @@ def write_at_0001(url: str, jobs: list[Job]) -> None:
         with engine.begin() as connection:
             alembic.command.upgrade(alembic_config(connection), "0001")
             for job in jobs:
-                row = {k: v for k, v in job_to_row(job).items() if k not in _ADDED_IN_0002}
+                row = {k: v for k, v in job_to_row(job).items()
+                       if k not in _ADDED_IN_0002 + _ADDED_IN_0004}
                 connection.execute(insert(_JOBS).values(**row))
             connection.execute(insert(_EVENTS).values(
                 job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
@@ -68,7 +72,7 @@ def write_at_0002(url: str, jobs: list[Job], requests: list[tuple[str, str]]) ->
         with engine.begin() as connection:
             alembic.command.upgrade(alembic_config(connection), "0002")
             for job in jobs:
-                connection.execute(insert(_JOBS).values(**job_to_row(job)))
+                connection.execute(insert(_JOBS).values(**row_before_0004(job)))
             connection.execute(insert(_EVENTS).values(
                 job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
                 to_state="QUEUED", message="from 0002"))
@@ -80,12 +84,36 @@ def write_at_0002(url: str, jobs: list[Job], requests: list[tuple[str, str]]) ->
         engine.dispose()
 
 
-def control_request_columns(url: str) -> set[str]:
+def row_before_0004(job: Job) -> dict[str, object]:
+    return {k: v for k, v in job_to_row(job).items() if k not in _ADDED_IN_0004}
+
+
+def write_at_0003(url: str, jobs: list[Job]) -> None:
+    """A history as revision 0003 left it: jobs and an event, no leases."""
     engine = create_engine(url)
     try:
-        return {c["name"] for c in inspect(engine).get_columns("control_requests")}
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0003")
+            for job in jobs:
+                connection.execute(insert(_JOBS).values(**row_before_0004(job)))
+            connection.execute(insert(_EVENTS).values(
+                job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
+                to_state="QUEUED", message="from 0003"))
+            assert MigrationContext.configure(connection).get_current_revision() == "0003"
     finally:
         engine.dispose()
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def control_request_columns(url: str) -> set[str]:
+    return columns(url, "control_requests")
 
 
 class MigrationContract:
@@ -153,6 +181,48 @@ class MigrationContract:
         try:
             assert store.take_control_requests(["job-a"]) == [
                 ControlRequest("job-a", "cancel", "")]
+        finally:
+            store.close()
+
+
+    def test_database_at_0003_is_upgraded_with_token_zero_and_leases_run_out(
+            self, store_url: str) -> None:
+        jobs = old_jobs()
+        write_at_0003(store_url, jobs)
+        store = JobHistoryStorage(store_url)
+        try:
+            assert [store.get_job(job.id) for job in jobs] == jobs
+            assert all(j.lease == 0 and not j.overwrite for j in store.list_jobs())
+            queued = jobs[2]
+            assert store.lease_expired(queued.id), "no process renewed a lease before 0004"
+            taken = store.take_over(queued.id, "node2:77", 30.0)
+            assert taken is not None and taken.lease == 1 and taken.owner == "node2:77"
+            assert [e["message"] for e in store.job_events(jobs[0].id)] == ["from 0003"]
+        finally:
+            store.close()
+
+    def test_downgrade_to_0003_drops_the_lease_columns_and_keeps_jobs_and_events(
+            self, store_url: str) -> None:
+        job = dataclasses.replace(old_jobs()[2], lease=4, overwrite=True)
+        store = JobHistoryStorage(store_url)
+        try:
+            store.save_job(job)
+        finally:
+            store.close()
+        engine = create_engine(store_url)
+        try:
+            with engine.begin() as connection:
+                alembic.command.downgrade(alembic_config(connection), "0003")
+                kept = connection.execute(select(_JOBS.c.id, _JOBS.c.name)).all()
+                events = connection.execute(select(_EVENTS.c.job_id)).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in kept] == [(job.id, job.name)]
+        assert [tuple(row) for row in events] == [(job.id,)]
+        assert not {"lease", "lease_expires", "overwrite"} & columns(store_url, "jobs")
+        store = JobHistoryStorage(store_url)  # and up again, on the next open
+        try:
+            assert store.get_job(job.id) == dataclasses.replace(job, lease=0, overwrite=False)
         finally:
             store.close()
 

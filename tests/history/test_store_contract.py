@@ -9,7 +9,9 @@ fixture, so PostgreSQL joins by subclassing :class:`TestJobHistoryStorageSqlite`
 from __future__ import annotations
 
 import dataclasses
+import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from seisproc.history import JobHistoryStorage
+from seisproc.jobs.lease import LeaseKeeper
 from seisproc.jobs.memory import MemoryJobStore
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
-from seisproc.jobs.ports import ControlRequest, JobStore
+from seisproc.jobs.ports import ControlRequest, JobStore, StaleOwner
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -49,8 +52,8 @@ def full_job() -> Job:
         flow={"name": "qc", "input": "/data/in.sgy", "output": "/data/out.sgy",
               "gather_by": "ffid",
               "steps": [{"bandpass": {"low_hz": 5.0, "high_hz": 60.0}}, {"agc": {}}]},
-        input="/data/in.sgy", output="/data/out.sgy", owner="node7:4242",
-        nodes=("node7", "node8"), tags=("line12", "qc"),
+        input="/data/in.sgy", output="/data/out.sgy", owner="node7:4242", lease=3,
+        overwrite=True, nodes=("node7", "node8"), tags=("line12", "qc"),
     )
 
 
@@ -172,6 +175,128 @@ class JobStoreContract:
         assert len(jobs) == 200
         assert {j.state for j in jobs} == {JobState.RUNNING}
         assert all(j.progress.units_done == int(j.id.split("-")[1]) for j in jobs)
+
+
+    # --- ownership: a lease with a fencing token -------------------------------------
+    def test_a_save_carrying_an_older_lease_is_refused_and_the_row_kept(
+            self, store: JobStore) -> None:
+        job = dataclasses.replace(job_at(0, "lease0000001", JobState.RUNNING), owner="h1:1")
+        store.save_job(job)
+        taken = store.take_over(job.id, "h2:2", 30.0, owner_dead=True)
+        assert taken is not None and taken.lease == 1
+        stale = dataclasses.replace(job, progress=JobProgress(units_done=5), message="late")
+        with pytest.raises(StaleOwner, match=r"job lease0000001: this process \(h1:1\) no "
+                           r"longer owns it: h2:2 took it over; its writes are refused"):
+            store.save_job(stale)
+        assert store.get_job(job.id) == taken
+        store.save_job(dataclasses.replace(taken, message="the new owner writes"))
+        assert store.get_job(job.id).message == "the new owner writes"  # type: ignore[union-attr]
+
+    def test_take_over_of_a_live_lease_is_none(self, store: JobStore) -> None:
+        job = dataclasses.replace(job_at(0, "lease0000002", JobState.RUNNING), owner="h1:1")
+        store.save_job(job)
+        assert not store.lease_expired(job.id), "a first save starts the lease"
+        assert store.take_over(job.id, "h2:2", 30.0) is None
+        assert store.get_job(job.id) == job
+
+    def test_take_over_after_the_lease_ran_out_raises_the_token_and_fences_the_old_owner(
+            self, store: JobStore) -> None:
+        job = dataclasses.replace(job_at(0, "lease0000003", JobState.RUNNING), owner="h1:1")
+        store.save_job(job)
+        assert store.renew_leases({job.id: 0}, 0.2) == []
+        time.sleep(0.3)
+        assert store.lease_expired(job.id)
+        taken = store.take_over(job.id, "h2:2", 30.0)
+        assert taken == dataclasses.replace(job, owner="h2:2", lease=1)
+        assert not store.lease_expired(job.id)
+        with pytest.raises(StaleOwner):
+            store.save_job(dataclasses.replace(job, state=JobState.COMPLETED))
+        assert store.get_job(job.id) == taken
+
+    def test_take_over_of_an_ended_or_unknown_job_is_none(self, store: JobStore) -> None:
+        done = job_at(0, "lease0000004", JobState.COMPLETED)
+        store.save_job(done)
+        assert store.take_over(done.id, "h2:2", 30.0, owner_dead=True) is None
+        assert store.take_over("nosuchjob000", "h2:2", 30.0, owner_dead=True) is None
+        interrupted = job_at(1, "lease0000005", JobState.INTERRUPTED)
+        store.save_job(interrupted)
+        assert store.take_over(interrupted.id, "h2:2", 30.0, owner_dead=True) is not None
+
+    def test_take_over_expecting_a_token_someone_raised_since_is_none(
+            self, store: JobStore) -> None:
+        job = dataclasses.replace(job_at(0, "lease0000006", JobState.PAUSED), owner="h1:1")
+        store.save_job(job)
+        first = store.take_over(job.id, "h1:2", 30.0, owner_dead=True, expected_lease=0)
+        assert first is not None and first.lease == 1
+        assert store.take_over(job.id, "h1:3", 30.0, owner_dead=True, expected_lease=0) is None
+        assert store.get_job(job.id) == first
+
+    def test_racing_take_overs_have_exactly_one_winner(self, store: JobStore) -> None:
+        job = dataclasses.replace(job_at(0, "lease0000007", JobState.RUNNING), owner="h1:1")
+        store.save_job(job)
+        store.renew_leases({job.id: 0}, 0.0)
+        time.sleep(0.05)
+        winners: list[Job] = []
+        start = threading.Barrier(8)
+
+        def take(slot: int) -> None:
+            start.wait()
+            taken = store.take_over(job.id, f"h{slot}:9", 30.0)
+            if taken is not None:
+                winners.append(taken)
+
+        run_threads(take, 8)
+        assert len(winners) == 1 and winners[0].lease == 1
+        assert store.get_job(job.id) == winners[0]
+
+    def test_renew_leases_returns_the_ids_whose_lease_is_lost(self, store: JobStore) -> None:
+        for minutes, job_id in enumerate(["renew0000001", "renew0000002"]):
+            store.save_job(job_at(minutes, job_id, JobState.RUNNING))
+        store.take_over("renew0000002", "h2:2", 30.0, owner_dead=True)
+        held = {"renew0000001": 0, "renew0000002": 0, "gone00000003": 0}
+        assert sorted(store.renew_leases(held, 30.0)) == ["gone00000003", "renew0000002"]
+        assert store.renew_leases({"renew0000002": 1}, 30.0) == []
+        assert store.renew_leases({}, 30.0) == []
+
+    def test_a_renewed_lease_runs_for_the_new_ttl_and_then_out(self, store: JobStore) -> None:
+        store.save_job(job_at(0, "renew0000004", JobState.RUNNING))
+        store.renew_leases({"renew0000004": 0}, 0.3)
+        assert not store.lease_expired("renew0000004")
+        time.sleep(0.4)
+        assert store.lease_expired("renew0000004")
+        assert store.lease_expired("nosuchjob000")
+
+    def test_lease_keeper_keeps_the_lease_from_running_out_while_held(
+            self, store: JobStore) -> None:
+        job = job_at(0, "keeper000001", JobState.RUNNING)
+        store.save_job(job)
+        lost: list[list[str]] = []
+        keeper = LeaseKeeper(store, renew_s=0.2, ttl_s=1.0, on_lost=lost.append)
+        keeper.hold(job.id, 0)
+        store.renew_leases({job.id: 0}, 1.0)
+        keeper.start()
+        try:
+            time.sleep(3.0)
+            assert store.take_over(job.id, "h2:2", 30.0) is None
+            assert not store.lease_expired(job.id)
+        finally:
+            keeper.close()
+        assert lost == []
+
+    def test_lease_keeper_reports_a_lease_another_process_took_over(
+            self, store: JobStore) -> None:
+        job = job_at(0, "keeper000002", JobState.RUNNING)
+        store.save_job(job)
+        lost: queue.Queue[list[str]] = queue.Queue()
+        keeper = LeaseKeeper(store, renew_s=0.1, ttl_s=1.0, on_lost=lost.put)
+        keeper.hold(job.id, 0)
+        keeper.start()
+        try:
+            assert store.take_over(job.id, "h2:2", 30.0, owner_dead=True) is not None
+            assert lost.get(timeout=5) == [job.id]
+            assert keeper.held() == {}
+        finally:
+            keeper.close()
 
 
 def run_threads(target: Callable[[int], None], count: int) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Dialect,
     Double,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -49,9 +51,11 @@ __all__ = [
     "processors_key",
 ]
 
-ANNOTATION_COLUMNS = ("bytes_total", "predicted_traces_per_s", "predicted_duration_s")
+ANNOTATION_COLUMNS = ("bytes_total", "predicted_traces_per_s", "predicted_duration_s",
+                      "lease_expires")
 """Job columns that are not fields of a :class:`~seisproc.jobs.model.Job`: written once
-(at the first save, or by ``record_prediction``) and never overwritten by ``save_job``."""
+(at the first save, or by ``record_prediction``; ``lease_expires`` by the lease calls)
+and never overwritten by a later ``save_job``."""
 PROCESSORS_SEPARATOR = "|"
 REASON_CHARS = 60
 """Failures are grouped by the first 60 characters of their message once numbers are
@@ -155,6 +159,14 @@ class JobRow(Base):
     input: Mapped[str] = mapped_column(Text)
     output: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200))
+    lease: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """The fencing token (``Job.lease``): a save carrying a smaller one is refused."""
+    lease_expires: Mapped[float | None] = mapped_column(Double)
+    """When the owner's lease runs out unless renewed: epoch seconds by the *database's*
+    clock (:class:`~seisproc.history.sql.db_epoch`); ``None`` (rows from before revision
+    0004) counts as run out."""
+    overwrite: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Submitted with overwrite: the output may replace an existing file."""
     nodes: Mapped[list[str]] = mapped_column(JsonType)
     tags: Mapped[list[str]] = mapped_column(JsonType)
     processors: Mapped[list[str]] = mapped_column(JsonType)
@@ -294,6 +306,7 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "error_gather": error.gather if error else None,
         "error_reason": failure_reason(error.message) if error else None,
         "flow": job.flow, "input": job.input, "output": job.output, "owner": job.owner,
+        "lease": job.lease, "overwrite": job.overwrite,
         "nodes": list(job.nodes), "tags": list(job.tags),
         "processors": names, "processors_key": processors_key(names),
         "duration_s": job.duration_s if job.finished_at is not None else None,
@@ -316,5 +329,6 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         priority=row["priority"], created_at=row["created_at"], started_at=row["started_at"],
         finished_at=row["finished_at"], updated_at=row["updated_at"], progress=progress,
         message=row["message"], error=error, flow=row["flow"] or {}, input=row["input"],
-        output=row["output"], owner=row["owner"], nodes=tuple(row["nodes"] or ()),
+        output=row["output"], owner=row["owner"], lease=row["lease"],
+        overwrite=bool(row["overwrite"]), nodes=tuple(row["nodes"] or ()),
         tags=tuple(row["tags"] or ()))

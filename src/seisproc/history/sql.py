@@ -3,19 +3,20 @@
 Resource samples are averaged over fixed-width time buckets. SQLite keeps times as ISO
 text (see :class:`~seisproc.history.models.UtcDateTime`) and PostgreSQL as
 ``timestamptz``; the construct compiles to each dialect's own functions so the query
-that uses it has a single code path.
+that uses it has a single code path. Job leases expire by the database's own clock
+(:class:`db_epoch`), the one clock every host sharing the history agrees on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, literal_column
+from sqlalchemy import BigInteger, ColumnElement, Double, Integer, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["time_bucket"]
+__all__ = ["db_epoch", "time_bucket"]
 
 
 class time_bucket(FunctionElement[int]):  # noqa: N801
@@ -49,3 +50,26 @@ def _time_bucket_sqlite(element: time_bucket, compiler: SQLCompiler, **kw: Any) 
 def _time_bucket_postgresql(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column, width = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(floor(extract(epoch FROM {column}) / {width}) AS BIGINT)"
+
+
+class db_epoch(FunctionElement[float]):  # noqa: N801
+    """Now, in seconds since 1970-01-01 UTC (a float), by the database server's clock.
+
+    Used for job leases: two hosts whose clocks disagree, or one whose NFS stalls, still
+    agree on when a lease runs out. PostgreSQL reads ``clock_timestamp()`` (the time of
+    the call, not of the transaction's start); SQLite has a millisecond clock.
+    """
+
+    type = Double()
+    inherit_cache = True
+    name = "db_epoch"
+
+
+@compiles(db_epoch, "sqlite")
+def _db_epoch_sqlite(element: db_epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+@compiles(db_epoch, "postgresql")
+def _db_epoch_postgresql(element: db_epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CAST(extract(epoch FROM clock_timestamp()) AS DOUBLE PRECISION)"

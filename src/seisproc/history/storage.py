@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, Executable, delete, func, insert, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from seisproc.history import leases as lease_sql
 from seisproc.history import predictions
 from seisproc.history.aggregates import compute_statistics
 from seisproc.history.engine import create_history_engine, default_database_url, writer
@@ -36,9 +37,11 @@ from seisproc.history.models import (
 from seisproc.history.predictions import Prediction, PredictionPair
 from seisproc.history.queries import JobFilter, delete_before, delete_samples_before
 from seisproc.history.resources import ResourceSample, insert_samples, select_samples
+from seisproc.history.sql import db_epoch
 from seisproc.history.statistics import JobStatistics
 from seisproc.jobs.model import Job, JobState, JobType, utcnow
-from seisproc.jobs.ports import ControlRequest
+from seisproc.jobs.owner import LEASE_TTL_S
+from seisproc.jobs.ports import ControlRequest, StaleOwner
 
 __all__ = ["JobHistoryStorage"]
 
@@ -99,12 +102,23 @@ class JobHistoryStorage:
         One transaction: the row and its transition land together or not at all, and
         the previous state is read under the write lock, so two processes saving the
         same job cannot both log one transition. The first save also records the input
-        file's size, from which analytics estimate the bytes processed.
+        file's size, from which analytics estimate the bytes processed, and starts the
+        owner's lease (:data:`~seisproc.jobs.owner.LEASE_TTL_S`, database clock).
+
+        Raises
+        ------
+        StaleOwner
+            The stored job carries a newer lease than ``job``: another process took it
+            over. Nothing is written.
         """
         with self._writer.begin() as connection:
             previous = connection.execute(
-                select(_JOBS.c.state, _JOBS.c.bytes_total).where(_JOBS.c.id == job.id)
-                .with_for_update()).first()
+                select(_JOBS.c.state, _JOBS.c.bytes_total, _JOBS.c.lease, _JOBS.c.owner)
+                .where(_JOBS.c.id == job.id).with_for_update()).first()
+            if previous is not None and previous.lease > job.lease:
+                raise StaleOwner(
+                    f"job {job.id}: this process ({job.owner}) no longer owns it: "
+                    f"{previous.owner} took it over; its writes are refused")
             row = job_to_row(job)
             if previous is None:
                 row["bytes_total"] = size = _file_size(job.input)
@@ -169,6 +183,40 @@ class JobHistoryStorage:
                 _REQUESTS.c.message)).all()
         return [ControlRequest(row.job_id, row.action, row.message or "")
                 for row in sorted(rows)]
+
+    # --- leases (seisproc.jobs.owner): "now" is the database's clock ---------------
+    def renew_leases(self, leases: Mapping[str, int], ttl_s: float) -> list[str]:
+        """Extend each lease held (``{job_id: token}``) to ``ttl_s`` seconds from now;
+        returns the ids whose lease is lost (another process took the job over, or the
+        job is gone). One ``UPDATE … RETURNING`` by primary key, every few seconds."""
+        if not leases:
+            return []
+        with self._writer.begin() as connection:
+            return lease_sql.renew_leases(connection, leases, ttl_s)
+
+    def take_over(self, job_id: str, owner: str, ttl_s: float, *, owner_dead: bool = False,
+                  expected_lease: int | None = None) -> Job | None:
+        """Make ``owner`` the owner of the unfinished job ``job_id`` (an exact id), with
+        the next fencing token and a lease of ``ttl_s`` seconds, if its lease has run out
+        or ``owner_dead``; ``None`` if a live owner holds it or the job has ended.
+
+        ``expected_lease``, when given, is the token the caller read with the owner it
+        found dead: if another process took the job over since, this one does not. One
+        conditional ``UPDATE``: of several processes racing, exactly one wins.
+
+        Examples
+        --------
+        >>> job = store.take_over("a1b2c3d4e5f6", this_owner(), LEASE_TTL_S)  # doctest: +SKIP
+        """
+        with self._writer.begin() as connection:
+            return lease_sql.take_over(connection, job_id, owner, ttl_s,
+                                       owner_dead=owner_dead, expected_lease=expected_lease)
+
+    def lease_expired(self, job_id: str) -> bool:
+        """Whether the job's lease has run out by the database's clock (``True`` for an
+        unknown id): no live process holds it."""
+        with self._engine.connect() as connection:
+            return lease_sql.lease_expired(connection, job_id)
 
     # --- history --------------------------------------------------------------------
     def query(self, job_types: Sequence[JobType] | None = None,
@@ -313,16 +361,18 @@ def _file_size(path: str) -> int | None:
 def _upsert_statement(dialect: str) -> Executable:
     """``INSERT … ON CONFLICT (id) DO UPDATE``: one round trip, no race on a new id.
 
-    The annotation columns (input size, prediction) are not the Job's: a save leaves them.
+    The annotation columns (input size, prediction, lease expiry) are not the Job's: a
+    save leaves them. A new row's lease runs from now, by the database's clock.
     """
+    first_lease = db_epoch() + LEASE_TTL_S
     updated = [column.name for column in _JOBS.columns
                if column.name != "id" and column.name not in ANNOTATION_COLUMNS]
     if dialect == "sqlite":
-        lite = sqlite.insert(_JOBS)
+        lite = sqlite.insert(_JOBS).values(lease_expires=first_lease)
         return lite.on_conflict_do_update(
             index_elements=[_JOBS.c.id], set_={name: lite.excluded[name] for name in updated})
     if dialect == "postgresql":
-        pg = postgresql.insert(_JOBS)
+        pg = postgresql.insert(_JOBS).values(lease_expires=first_lease)
         return pg.on_conflict_do_update(
             index_elements=[_JOBS.c.id], set_={name: pg.excluded[name] for name in updated})
     raise ValueError(f"the job history runs on SQLite or PostgreSQL, not {dialect}")

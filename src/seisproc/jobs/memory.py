@@ -8,30 +8,44 @@ history, Ray executor).
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from seisproc.jobs.model import Job, JobState
-from seisproc.jobs.ports import Completion, ControlRequest, JobSpec
+from seisproc.jobs.owner import LEASE_TTL_S
+from seisproc.jobs.ports import Completion, ControlRequest, JobSpec, StaleOwner
 from seisproc.jobs.units import UnitProcessor, WorkUnit
 
 __all__ = ["MemoryJobStore", "ThreadExecutor"]
 
 
 class MemoryJobStore:
-    """A :class:`~seisproc.jobs.ports.JobStore` in a dict; forgets everything on exit."""
+    """A :class:`~seisproc.jobs.ports.JobStore` in a dict; forgets everything on exit.
+
+    Leases expire by :func:`time.time`, this process's clock: there is only one process.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
+        self._expires: dict[str, float] = {}
         self._requests: list[ControlRequest] = []
 
     def save_job(self, job: Job) -> None:
         with self._lock:
+            stored = self._jobs.get(job.id)
+            if stored is None:
+                self._expires[job.id] = time.time() + LEASE_TTL_S
+            elif stored.lease > job.lease:
+                raise StaleOwner(
+                    f"job {job.id}: this process ({job.owner}) no longer owns it: "
+                    f"{stored.owner} took it over; its writes are refused")
             self._jobs[job.id] = job
 
     def get_job(self, job_id: str) -> Job | None:
@@ -60,6 +74,35 @@ class MemoryJobStore:
             taken = [r for r in self._requests if r.job_id in wanted]
             self._requests = [r for r in self._requests if r.job_id not in wanted]
         return taken
+
+    def renew_leases(self, leases: Mapping[str, int], ttl_s: float) -> list[str]:
+        with self._lock:
+            expires = time.time() + ttl_s
+            held = {i for i, token in leases.items()
+                    if i in self._jobs and self._jobs[i].lease == token}
+            for job_id in held:
+                self._expires[job_id] = expires
+        return [job_id for job_id in leases if job_id not in held]
+
+    def take_over(self, job_id: str, owner: str, ttl_s: float, *, owner_dead: bool = False,
+                  expected_lease: int | None = None) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            now = time.time()
+            if job is None or job.state.is_terminal():
+                return None
+            if not owner_dead and self._expires.get(job_id, 0.0) >= now:
+                return None
+            if expected_lease is not None and job.lease != expected_lease:
+                return None
+            job = dataclasses.replace(job, owner=owner, lease=job.lease + 1)
+            self._jobs[job_id] = job
+            self._expires[job_id] = now + ttl_s
+            return job
+
+    def lease_expired(self, job_id: str) -> bool:
+        with self._lock:
+            return self._expires.get(job_id, 0.0) < time.time()
 
 
 class ThreadExecutor:

@@ -125,6 +125,12 @@ class Job:
     output: str = ""
     owner: str = ""
     """``host:pid`` of the process whose JobManager runs the job."""
+    lease: int = 0
+    """Fencing token: raised by one each time a process takes the job over; the store
+    refuses saves that carry an older one (``JobStore.take_over``, ``StaleOwner``)."""
+    overwrite: bool = False
+    """The job was submitted with overwrite: only then may its output replace an existing
+    file, also when resumed."""
     nodes: tuple[str, ...] = ()
     """Ray nodes (or hosts) that executed at least one unit."""
     tags: tuple[str, ...] = ()

@@ -9,10 +9,11 @@ engine depends on these protocols only, never on the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from seisproc.errors import SeisprocError
 from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.units import UnitResult, WorkUnit
 from seisproc.processing.flow import Flow
@@ -24,7 +25,14 @@ __all__ = [
     "Completion",
     "ControlRequest",
     "DurationPredictor",
+    "StaleOwner",
 ]
+
+
+class StaleOwner(SeisprocError):
+    """A save by a process that no longer owns the job: another process took it over
+    (its lease ran out, or its process was found dead) and raised the fencing token
+    (``Job.lease``). The stale process must stop writing the job and its output."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,12 @@ class JobStore(Protocol):
     """Durable job records. Every call is atomic; safe from several threads."""
 
     def save_job(self, job: Job) -> None:
-        """Insert or replace ``job`` (by id); durable when this returns."""
+        """Insert or replace ``job`` (by id); durable when this returns.
+
+        Raises :class:`StaleOwner`, leaving the stored job as it was, when the stored
+        ``lease`` is newer than ``job.lease``. A new job's lease runs for
+        :data:`~seisproc.jobs.owner.LEASE_TTL_S` from its first save.
+        """
 
     def get_job(self, job_id: str) -> Job | None:
         """The job with this id, or one whose id starts with ``job_id`` if unique."""
@@ -61,6 +74,27 @@ class JobStore(Protocol):
 
     def take_control_requests(self, job_ids: Sequence[str]) -> list[ControlRequest]:
         """Pending requests for these jobs, removed from the store as they are taken."""
+
+    # Ownership is a lease with a fencing token; "now" is always the store's clock (the
+    # database's), never the caller's, so hosts with skewed clocks agree on expiry.
+    def renew_leases(self, leases: Mapping[str, int], ttl_s: float) -> list[str]:
+        """Extend by ``ttl_s`` seconds from now each job's lease whose token is still the
+        one given (``{job_id: token}``), in one transaction; returns the ids whose lease
+        is lost (another token is stored, or the job is gone)."""
+
+    def take_over(self, job_id: str, owner: str, ttl_s: float, *, owner_dead: bool = False,
+                  expected_lease: int | None = None) -> Job | None:
+        """Make ``owner`` the job's owner with a new token (``lease + 1``) and a lease of
+        ``ttl_s`` seconds, if its lease has run out or ``owner_dead`` (the caller saw the
+        owner's pid gone on the same host); ``None`` while a live owner holds it, or when
+        the job is unknown or has ended. Atomic: of several callers, one wins.
+
+        ``expected_lease``: take it only if the stored token is still this one, the one
+        read with the owner found dead (else a live owner who took over meanwhile would
+        lose the job)."""
+
+    def lease_expired(self, job_id: str) -> bool:
+        """Whether the job's lease has run out (``True`` for an unknown job)."""
 
 
 @dataclass(frozen=True)
