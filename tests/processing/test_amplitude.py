@@ -19,11 +19,15 @@ def _times_s(n: int, dt_ms: float = DT_MS) -> np.ndarray:
 
 
 def _brute_force_agc(trace: np.ndarray, width: int, mode: str) -> np.ndarray:
-    """AGC by its definition, one window at a time, truncated at the trace ends."""
+    """AGC by its definition, one window at a time, truncated at the trace ends; NaN
+    where the window holds a NaN or Inf."""
     half = width // 2
     out = np.zeros(trace.shape, dtype=np.float64)
     for i in range(trace.size):
         window = trace[max(0, i - half) : i + half + 1].astype(np.float64)
+        if not np.isfinite(window).all():
+            out[i] = np.nan
+            continue
         level = np.sqrt(np.mean(window**2)) if mode == "rms" else np.mean(np.abs(window))
         out[i] = trace[i] / level if level > 0 else 0.0
     return out
@@ -62,6 +66,60 @@ def test_agc_gives_zero_not_nan_where_the_window_is_silent() -> None:
     assert not out[0].any()
     assert not out[1, 200:].any()
     assert not out[2].any()
+
+
+@pytest.mark.parametrize("mode", ["rms", "mean_abs"])
+@pytest.mark.parametrize(
+    ("bad", "at"), [(np.nan, 150), (np.inf, 150), (-np.inf, 5), (np.nan, 299)]
+)
+def test_agc_nan_or_inf_spoils_only_its_own_window(mode: str, bad: float, at: int) -> None:
+    rng = np.random.default_rng(7)
+    gather = (rng.standard_normal((3, 300)) * np.linspace(10, 0.1, 300)).astype(np.float32)
+    gather[1, at] = bad
+    agc = create_processor("agc", {"window_ms": 100, "mode": mode})  # 25 samples
+    out = agc.apply(gather, CONTEXT)
+    window = np.arange(max(0, at - 12), min(300, at + 13))
+    np.testing.assert_array_equal(np.flatnonzero(~np.isfinite(out)), 300 + window)
+    expected = np.array([_brute_force_agc(trace, 25, mode) for trace in gather])
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    zeroed = gather.copy()
+    zeroed[1, at] = 0.0
+    kept = np.isfinite(out)
+    np.testing.assert_array_equal(out[kept], agc.apply(zeroed, CONTEXT)[kept])
+
+
+def test_agc_of_a_gather_with_bad_loud_and_quiet_traces_matches_its_definition() -> None:
+    rng = np.random.default_rng(8)
+    gather = rng.standard_normal((5, 400)) * np.array([[1.0], [3e25], [1e-3], [1e-25], [0.0]])
+    gather[0, [10, 11, 300]] = [np.nan, np.inf, np.nan]
+    gather[1, 200] = -np.inf
+    gather = gather.astype(np.float32)
+    out = create_processor("agc", {"window_ms": 100}).apply(gather, CONTEXT)  # 25 samples
+    expected = np.array([_brute_force_agc(trace, 25, "rms") for trace in gather])
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
+def _assert_agc_of_gained_sine_matches_its_definition(
+    amplitude: float, db_per_s: float
+) -> np.ndarray:
+    sine = amplitude * np.sin(2 * np.pi * 10.0 * _times_s(1000)) * np.ones((2, 1))
+    gained = create_processor("exp_gain", {"db_per_s": db_per_s}).apply(sine, CONTEXT)
+    out = create_processor("agc", {"window_ms": 100}).apply(gained, CONTEXT)  # 25 samples
+    assert np.isfinite(out).all()
+    for trace, result in zip(gained, out, strict=True):
+        np.testing.assert_allclose(result, _brute_force_agc(trace, 25, "rms"), rtol=1e-5, atol=1e-6)
+    assert np.abs(out[:, -100:]).max() > 1.0
+    return gained
+
+
+def test_agc_of_huge_amplitudes_does_not_overflow_to_zero() -> None:
+    loud = _assert_agc_of_gained_sine_matches_its_definition(amplitude=1.0, db_per_s=120)
+    assert np.abs(loud[:, -25:]).max() > 1e23  # squares overflow float32 from 1.8e19
+
+
+def test_agc_of_tiny_amplitudes_does_not_underflow_to_zero() -> None:
+    quiet = _assert_agc_of_gained_sine_matches_its_definition(amplitude=1e-20, db_per_s=-12)
+    assert np.abs(quiet[:, -25:]).max() < 1e-21  # squares underflow float32 below 1e-19
 
 
 @pytest.mark.parametrize(
@@ -178,6 +236,58 @@ def test_normalize_leaves_a_trace_silent_in_the_window_as_it_is() -> None:
     gather[0, 80:] = 3.0
     out = create_processor("normalize", {"window_ms": [0, 200]}).apply(gather, CONTEXT)
     np.testing.assert_array_equal(out, gather)
+
+
+def _reference_normalize(gather: np.ndarray, method: str, design: slice) -> np.ndarray:
+    x = gather.astype(np.float64)
+    window = x[:, design]
+    if method == "rms":
+        level = np.sqrt(np.mean(window**2, axis=-1, keepdims=True))
+    elif method == "max":
+        level = np.abs(window).max(axis=-1, keepdims=True)
+    else:
+        level = np.mean(np.abs(window), axis=-1, keepdims=True)
+    return np.where(level > 0, x / np.where(level > 0, level, 1.0), x)
+
+
+@pytest.mark.parametrize("method", ["rms", "max", "mean_abs"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_normalize_nan_or_inf_in_the_window_makes_only_its_trace_nan(
+    method: str, bad: float
+) -> None:
+    gather = _gather_with_dead_trace()
+    gather[1, 300] = bad
+    out = create_processor("normalize", {"method": method}).apply(gather, CONTEXT)
+    assert np.isnan(out[1]).all()
+    others = [0, 2, 3]
+    expected = _reference_normalize(gather[others], method, slice(None))
+    np.testing.assert_allclose(out[others], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["rms", "max", "mean_abs"])
+def test_normalize_inf_outside_the_window_spoils_only_its_own_sample(method: str) -> None:
+    gather = _gather_with_dead_trace()
+    gather[1, 400] = np.inf
+    params = {"method": method, "window_ms": [100, 200]}  # samples 25 to 50
+    out = create_processor("normalize", params).apply(gather, CONTEXT)
+    np.testing.assert_array_equal(np.flatnonzero(~np.isfinite(out)), [500 + 400])
+    kept = np.isfinite(out)
+    expected = _reference_normalize(gather, method, slice(25, 51))
+    np.testing.assert_allclose(out[kept], expected[kept], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["rms", "max", "mean_abs"])
+@pytest.mark.parametrize("scale", [1e35, 1e-30], ids=["huge", "tiny"])
+def test_normalize_of_huge_or_tiny_amplitudes_neither_overflows_nor_underflows(
+    method: str, scale: float
+) -> None:
+    # 1e35: float32 sums of squares and of magnitudes overflow; 1e-30: squares underflow
+    gather = _gather_with_dead_trace() * np.float32(scale)
+    out = create_processor("normalize", {"method": method}).apply(gather, CONTEXT)
+    assert np.isfinite(out).all()
+    expected = _reference_normalize(gather, method, slice(None))
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    assert np.abs(out[[0, 1, 3]]).min(axis=-1).max() > 0
 
 
 def test_normalize_check_refuses_a_window_after_the_trace_ends() -> None:

@@ -14,6 +14,8 @@ from seisproc.processing._backend import (
     as_gather,
     from_numpy,
     moving_mean,
+    moving_rms,
+    precise_dtype,
     sample_times_s,
     time_window,
 )
@@ -37,9 +39,12 @@ _MAX_GAIN_DB = 600.0
 
 
 def _divide_by_level(xp: Any, x: Array, level: Array) -> Array:
-    """``x / level``, and 0 wherever the level is 0 (never NaN or Inf)."""
-    live = level > 0
-    return x * xp.where(live, 1.0 / xp.where(live, level, 1.0), 0.0)
+    """``x / level``: 0 wherever the level is 0 or below (never Inf), NaN wherever it is
+    NaN. ``level`` is a temporary of the caller's, overwritten on numpy."""
+    if isinstance(level, np.ndarray):  # in place: faster than np.where on this hot path
+        level[level <= 0] = np.inf
+        return x / level
+    return x / xp.where(level <= 0, xp.inf, level)
 
 
 def _apply_time_gain(
@@ -68,7 +73,8 @@ class AGC(Processor):
     (``mode="mean_abs"``) over a centred window of ``window_ms`` milliseconds, rounded
     to the nearest odd number of samples. Near the trace ends the window is cut short and
     the level taken over the samples that exist. Where the window holds no energy the
-    output is 0.
+    output is 0. A NaN or Inf sample makes the output NaN over the window around it, for
+    QC to count, and leaves every other sample as it would be were that sample 0.
 
     Examples
     --------
@@ -101,11 +107,9 @@ class AGC(Processor):
     def apply(self, gather: Array, context: GatherContext) -> Array:
         xp, x = as_gather(gather)
         width = self.window_samples(context.sample_interval_ms)
-        if self.params.mode == "rms":
-            level = xp.sqrt(xp.clip(moving_mean(x * x, width), min=0.0))
-        else:
-            level = moving_mean(xp.abs(x), width)
-        return _divide_by_level(xp, x, level)
+        if self.params.mode == "mean_abs":
+            return _divide_by_level(xp, x, moving_mean(xp.abs(x), width))
+        return _divide_by_level(xp, x, moving_rms(x, width))
 
 
 class TPowParams(ProcessorParams):
@@ -262,7 +266,9 @@ class Normalize(Processor):
     The level is the RMS, the maximum absolute or the mean absolute amplitude of the
     trace, measured over ``window_ms = [start, end]`` (ms, inclusive, to the nearest
     sample) or over the whole trace. A trace whose level is 0 (a dead trace, or silence
-    in the window) is left as it is.
+    in the window) is left as it is. A NaN or Inf sample inside
+    the window leaves the trace without a level: the whole trace comes out NaN, for QC
+    to count, rather than unscaled or zeroed; one outside it stays where it is.
 
     Examples
     --------
@@ -298,10 +304,21 @@ class Normalize(Processor):
     def apply(self, gather: Array, context: GatherContext) -> Array:
         xp, x = as_gather(gather)
         design = x[:, self._design_window(context.sample_interval_ms, x.shape[-1])]
-        if self.params.method == "rms":
-            level = xp.sqrt(xp.mean(design * design, axis=-1, keepdims=True))
-        elif self.params.method == "max":
+        level = self._trace_level(xp, design)
+        return x / xp.astype(xp.where(level == 0, 1.0, level), xp.float32)
+
+    def _trace_level(self, xp: Any, design: Array) -> Array:
+        """Each trace's level, ``(n_traces, 1)``; sums run in double precision, where
+        squares of float32 amplitudes cannot overflow. NaN where a sample is NaN or Inf,
+        which would otherwise leave the trace unscaled or zero it."""
+        wide = precise_dtype(design)
+        if self.params.method == "max":
             level = xp.max(xp.abs(design), axis=-1, keepdims=True)
+        elif self.params.method == "mean_abs":
+            total = xp.sum(xp.abs(design), axis=-1, keepdims=True, dtype=wide)
+            level = total / design.shape[-1]
         else:
-            level = xp.mean(xp.abs(design), axis=-1, keepdims=True)
-        return x / xp.where(level > 0, level, 1.0)
+            squares = xp.astype(design, wide)
+            squares *= squares  # in place: one double-precision copy of the window, not two
+            level = xp.sqrt(xp.mean(squares, axis=-1, keepdims=True))
+        return xp.where(xp.isfinite(level), level, xp.nan)
