@@ -18,7 +18,7 @@ def reference_output(flow: Flow) -> Path:
     with UnitProcessor(flow, plan.partial_path, plan.output_layout) as worker:
         for unit in plan.units:
             worker.run(unit)
-    commit_output(plan.partial_path, flow.output)
+    commit_output(plan.partial_path, flow.output, overwrite=True)
     return flow.output
 
 

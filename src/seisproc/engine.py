@@ -142,7 +142,7 @@ class JobControlRequests:
         if job is None:
             raise JobNotFound(f"no job {job_id!r} in the history")
         transition(job, to)  # raises IllegalTransition where the owner would refuse
-        if not job.state.is_active() or not owner_alive(job):
+        if not job.state.is_active() or not owner_alive(job, self.store):
             raise IllegalTransition(
                 f"job {job.id} is {job.state.value} but the process that ran it "
                 f"({job.owner or 'none'}) has stopped, so no process would take the "

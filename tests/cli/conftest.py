@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from job_helpers import job_project, job_survey  # noqa: F401  (fixtures of the job tests)
 
 RAY = str(Path(sys.executable).parent / "ray")
 

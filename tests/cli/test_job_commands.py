@@ -12,88 +12,23 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from job_helpers import seisproc, start, wait_for
 
-from seisproc.history import JobHistoryStorage
-from seisproc.io import SurveyGeometry, synthesize_survey
-from seisproc.jobs.model import Job, JobState
-
-SEISPROC = [sys.executable, "-m", "seisproc"]
-FLOW = """\
-name: decon-bandpass-agc
-input: shots.sgy
-output: {output}
-gather_by: ffid
-steps:
-  - spiking_decon: {{operator_ms: 160}}
-  - bandpass: {{f1: 5, f2: 10, f3: 60, f4: 80}}
-  - agc: {{window_ms: 500}}
-"""
+from seisproc.jobs.model import JobState
 
 
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Big enough for a job of several seconds on 2 cores, with many units to kill between."""
-    folder = tmp_path_factory.mktemp("survey")
-    return synthesize_survey(folder / "shots.sgy",
-                             SurveyGeometry(shots=160, channels=96, samples=1001, dt_ms=4.0))
-
-
-@pytest.fixture
-def project(survey: Path, tmp_path: Path) -> Path:
-    (tmp_path / "shots.sgy").symlink_to(survey)
-    for name in ("out", "ref"):
-        (tmp_path / f"{name}.yaml").write_text(FLOW.format(output=f"{name}.sgy"))
-    for name, output in (("slow", "out.sgy"), ("slow_ref", "ref.sgy")):
-        slow = FLOW.format(output=output).replace(
-            "  - bandpass:", "  - spiking_decon: {operator_ms: 400}\n" * 4 + "  - bandpass:")
-        (tmp_path / f"{name}.yaml").write_text(slow)
-    return tmp_path
-
-
-def seisproc(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([*SEISPROC, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
-
-
-def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*SEISPROC, *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-
-
-def store(env: dict[str, str]) -> JobHistoryStorage:
-    return JobHistoryStorage(f"sqlite:///{env['SEISPROC_HOME']}/job_history.db")
-
-
-def wait_for(env: dict[str, str], check: Callable[[Job], bool], timeout: float = 120) -> Job:
-    deadline = time.monotonic() + timeout
-    history = store(env)
-    try:
-        while time.monotonic() < deadline:
-            jobs = history.get_recent(5)
-            if jobs and check(jobs[0]):
-                return jobs[0]
-            time.sleep(0.05)
-    finally:
-        history.close()
-    raise AssertionError("the job never reached the expected state")
-
-
-def test_sigkill_at_half_way_then_resume_gives_identical_output(project: Path,
+def test_sigkill_at_half_way_then_resume_gives_identical_output(job_project: Path,
                                                                 cli_env: dict) -> None:
     # The slow flow: the history shows progress every half second, and the second half
     # of the job must outlast that, even on a loaded machine.
-    proc = start(cli_env, "run", str(project / "slow.yaml"))
+    proc = start(cli_env, "run", str(job_project / "slow.yaml"))
     job = wait_for(cli_env, lambda j: j.progress.fraction >= 0.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
-    assert not (project / "out.sgy").exists()
+    assert not (job_project / "out.sgy").exists()
 
     listed = json.loads(seisproc(cli_env, "jobs", "--json").stdout)
     assert listed[0]["id"] == job.id and listed[0]["state"] == "INTERRUPTED"
@@ -103,25 +38,25 @@ def test_sigkill_at_half_way_then_resume_gives_identical_output(project: Path,
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert wait_for(cli_env, lambda j: j.id == job.id).state is JobState.COMPLETED
 
-    reference = seisproc(cli_env, "run", str(project / "slow_ref.yaml"))
+    reference = seisproc(cli_env, "run", str(job_project / "slow_ref.yaml"))
     assert reference.returncode == 0, reference.stderr
-    assert (project / "out.sgy").read_bytes() == (project / "ref.sgy").read_bytes()
+    assert (job_project / "out.sgy").read_bytes() == (job_project / "ref.sgy").read_bytes()
 
 
-def test_ctrl_c_cancels_cleanly(project: Path, cli_env: dict) -> None:
-    proc = start(cli_env, "run", str(project / "out.yaml"))
+def test_ctrl_c_cancels_cleanly(job_project: Path, cli_env: dict) -> None:
+    proc = start(cli_env, "run", str(job_project / "out.yaml"))
     job = wait_for(cli_env, lambda j: j.progress.units_done >= 2)
     os.kill(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "was cancelled" in output and "Traceback" not in output
     assert wait_for(cli_env, lambda j: j.id == job.id).state is JobState.CANCELLED
-    assert list(project.glob("*partial*")) == [] and list(project.glob(".*partial*")) == []
-    assert not (project / "out.sgy").exists()
+    assert list(job_project.glob("*partial*")) == [] and list(job_project.glob(".*partial*")) == []
+    assert not (job_project / "out.sgy").exists()
 
 
-def test_ctrl_c_with_pause_leaves_a_resumable_job(project: Path, cli_env: dict) -> None:
-    proc = start(cli_env, "run", str(project / "out.yaml"), "--on-interrupt", "pause")
+def test_ctrl_c_with_pause_leaves_a_resumable_job(job_project: Path, cli_env: dict) -> None:
+    proc = start(cli_env, "run", str(job_project / "out.yaml"), "--on-interrupt", "pause")
     job = wait_for(cli_env, lambda j: j.progress.units_done >= 2)
     os.kill(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
@@ -129,7 +64,7 @@ def test_ctrl_c_with_pause_leaves_a_resumable_job(project: Path, cli_env: dict) 
     assert f"seisproc resume {job.id}" in output
     assert wait_for(cli_env, lambda j: j.id == job.id).state is JobState.PAUSED
     assert seisproc(cli_env, "resume", job.id).returncode == 0
-    assert (project / "out.sgy").exists()
+    assert (job_project / "out.sgy").exists()
 
 
 def detach(env: dict[str, str], flow: Path) -> str:
@@ -138,8 +73,8 @@ def detach(env: dict[str, str], flow: Path) -> str:
     return detached.stdout.split()[1]
 
 
-def test_pause_and_resume_from_a_second_terminal(project: Path, cli_env: dict) -> None:
-    job_id = detach(cli_env, project / "slow.yaml")
+def test_pause_and_resume_from_a_second_terminal(job_project: Path, cli_env: dict) -> None:
+    job_id = detach(cli_env, job_project / "slow.yaml")
     wait_for(cli_env, lambda j: j.id == job_id and j.progress.units_done >= 1)
 
     paused = seisproc(cli_env, "pause", job_id)
@@ -155,25 +90,25 @@ def test_pause_and_resume_from_a_second_terminal(project: Path, cli_env: dict) -
     assert f"job {job_id} RUNNING" in seisproc(cli_env, "resume", job_id).stdout
     assert wait_for(cli_env, lambda j: j.id == job_id and j.state.is_terminal()).state is (
         JobState.COMPLETED)
-    assert (project / "out.sgy").exists()
+    assert (job_project / "out.sgy").exists()
 
 
-def test_cancel_from_a_second_terminal(project: Path, cli_env: dict) -> None:
-    job_id = detach(cli_env, project / "slow.yaml")
+def test_cancel_from_a_second_terminal(job_project: Path, cli_env: dict) -> None:
+    job_id = detach(cli_env, job_project / "slow.yaml")
     wait_for(cli_env, lambda j: j.id == job_id and j.progress.units_done >= 1)
     cancelled = seisproc(cli_env, "cancel", job_id)
     assert f"job {job_id} CANCELLED" in cancelled.stdout, cancelled.stdout + cancelled.stderr
     assert wait_for(cli_env, lambda j: j.id == job_id).message.startswith(
         "cancelled by user from ")
-    assert not (project / "out.sgy").exists()
-    assert list(project.glob(".*partial*")) == []
+    assert not (job_project / "out.sgy").exists()
+    assert list(job_project.glob(".*partial*")) == []
 
 
-def test_jobs_json_lists_id_name_state_progress_output(project: Path, cli_env: dict) -> None:
-    done = seisproc(cli_env, "run", str(project / "out.yaml"))
+def test_jobs_json_lists_id_name_state_progress_output(job_project: Path, cli_env: dict) -> None:
+    done = seisproc(cli_env, "run", str(job_project / "out.yaml"))
     assert done.returncode == 0, done.stderr
     (listed,) = json.loads(seisproc(cli_env, "jobs", "--json").stdout)
     assert listed["name"] == "decon-bandpass-agc" and listed["state"] == "COMPLETED"
-    assert listed["progress"] == 1.0 and listed["output"] == str(project / "out.sgy")
+    assert listed["progress"] == 1.0 and listed["output"] == str(job_project / "out.sgy")
     table = seisproc(cli_env, "jobs").stdout
     assert listed["id"] in table and "COMPLETED" in table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import logging
 import socket
@@ -11,13 +10,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import seisproc.jobs.manager as engine_module
 from seisproc.errors import OutputError
 from seisproc.io import SurveyGeometry, synthesize_survey
 from seisproc.io.segy import open_segy
@@ -26,7 +23,7 @@ from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
-from seisproc.jobs.model import Job, JobState, utcnow
+from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.plan import partial_path_for
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.processing import base
@@ -178,11 +175,14 @@ def test_small_job_is_not_starved_behind_a_big_one(manager: JobManager, survey: 
     big = manager.submit(flow_to(big_survey, tmp_path / "big.sgy", SLOW))
     manager.wait(big.id, 30, until=lambda j: j.progress.units_done >= 1)
     small = manager.submit(flow_to(survey, tmp_path / "small.sgy", SLOW))
+    manager.wait(small.id, 30, until=lambda j: j.progress.units_done >= 1)
+    big_at_small_start = manager.get(big.id).progress.units_done
     assert manager.wait(small.id, 60).state is S.COMPLETED
-    big_at_small_end = manager.get(big.id).progress.units_done
-    # Round-robin dispatch: the small job's 12 units interleave with the big job's, so the
-    # big job advanced by about as many units as the small one needed, not all 60.
-    assert big_at_small_end <= 12 + 1 + 12 + 4
+    big_while_small_ran = manager.get(big.id).progress.units_done - big_at_small_start
+    # Round-robin dispatch: once the small job runs, its 12 units interleave with the big
+    # job's, so the big job advances by about as many units as the small one needs (plus
+    # what was in flight, and a unit or two announced while this test reads), not all 60.
+    assert big_while_small_ran <= 12 + 4 + 2
     assert manager.wait(big.id, 120).state is S.COMPLETED
 
 
@@ -245,7 +245,7 @@ def test_processing_error_fails_the_job_naming_the_gather(
 def test_resume_of_a_completed_job_is_refused(manager: JobManager, survey: Path,
                                               tmp_path: Path) -> None:
     job = manager.wait(manager.submit(flow_to(survey, tmp_path / "r.sgy")).id, 60)
-    with pytest.raises(IllegalTransition, match="only PAUSED or INTERRUPTED"):
+    with pytest.raises(IllegalTransition, match="has finished"):
         manager.resume(job.id)
 
 
@@ -276,12 +276,13 @@ def test_recovery_marks_jobs_of_a_dead_process_interrupted(tmp_path: Path) -> No
     store = MemoryJobStore()
     here = socket.gethostname()
     crashed = transition(Job(id="dead01", name="o", owner=f"{here}:{dead_pid()}"), S.RUNNING)
-    stale = dataclasses.replace(
-        transition(Job(id="far01", name="f", owner="elsewhere:42"), S.RUNNING),
-        updated_at=utcnow() - timedelta(minutes=5))
+    stale = transition(Job(id="far01", name="f", owner="elsewhere:42"), S.RUNNING)
     fresh = transition(Job(id="far02", name="g", owner="elsewhere:43"), S.RUNNING)
     for job in (crashed, stale, fresh):
         store.save_job(job)
+    # far01's host stopped renewing: its lease (by the store's clock) ran out
+    store.take_over("far01", "elsewhere:42", ttl_s=0.0, owner_dead=True)
+    time.sleep(0.01)
     m = JobManager(store, lambda: ThreadExecutor(), CheckpointStore(tmp_path / "ck"))
     try:
         assert m.get("dead01").state is S.INTERRUPTED
@@ -415,23 +416,5 @@ def test_a_unit_whose_checkpoint_cannot_be_written_fails_the_job_unannounced(
         assert units == []
         assert not (tmp_path / "full.sgy").exists()
         assert not partial_path_for(tmp_path / "full.sgy", job.id).exists()
-    finally:
-        m.close()
-
-
-def test_heartbeat_refreshes_every_active_job_in_the_store(
-        tmp_path: Path, survey: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "HEARTBEAT_S", 0.2)
-    store = MemoryJobStore()
-    m = JobManager(store, lambda: ThreadExecutor(workers=1), CheckpointStore(tmp_path / "ck"),
-                   max_running=0, control_poll_s=0.02)
-    try:
-        jobs = [m.submit(flow_to(survey, tmp_path / f"h{i}.sgy")) for i in range(10)]
-        first = {job.id: job.updated_at for job in jobs}
-        deadline = time.monotonic() + 10
-        while any(store.get_job(i).updated_at <= at for i, at in first.items()):
-            assert time.monotonic() < deadline, "queued jobs were not refreshed"
-            time.sleep(0.05)
-        assert {store.get_job(i).state for i in first} == {S.QUEUED}
     finally:
         m.close()

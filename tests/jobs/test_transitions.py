@@ -12,9 +12,10 @@ from seisproc.jobs.transitions import ALLOWED, IllegalTransition, transition
 S = JobState
 LEGAL = {
     (S.QUEUED, S.RUNNING), (S.QUEUED, S.PAUSED), (S.QUEUED, S.CANCELLING),
+    (S.QUEUED, S.FAILED), (S.QUEUED, S.INTERRUPTED),
     (S.RUNNING, S.PAUSED), (S.RUNNING, S.CANCELLING), (S.RUNNING, S.COMPLETED),
     (S.RUNNING, S.FAILED), (S.RUNNING, S.INTERRUPTED),
-    (S.PAUSED, S.RUNNING), (S.PAUSED, S.QUEUED), (S.PAUSED, S.CANCELLING),
+    (S.PAUSED, S.QUEUED), (S.PAUSED, S.CANCELLING), (S.PAUSED, S.FAILED),
     (S.PAUSED, S.INTERRUPTED),
     (S.CANCELLING, S.CANCELLED),
     (S.INTERRUPTED, S.QUEUED), (S.INTERRUPTED, S.CANCELLING),
@@ -49,7 +50,7 @@ def test_start_and_finish_times_are_stamped_once() -> None:
     running = transition(job_in(S.QUEUED), S.RUNNING)
     assert running.started_at is not None and running.finished_at is None
     paused = transition(running, S.PAUSED)
-    again = transition(paused, S.RUNNING)
+    again = transition(transition(paused, S.QUEUED), S.RUNNING)
     assert again.started_at == running.started_at
     done = transition(again, S.COMPLETED)
     assert done.finished_at is not None and done.finished_at >= done.started_at

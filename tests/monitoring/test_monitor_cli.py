@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -14,7 +14,7 @@ from seisproc.alerts import Alert, AlertStatus, Severity
 from seisproc.cli.main import cli
 from seisproc.cli.monitor import render_snapshot
 from seisproc.engine import open_store
-from seisproc.jobs.model import Job, JobProgress, JobState, utcnow
+from seisproc.jobs.model import Job, JobProgress, JobState
 from seisproc.jobs.owner import this_owner
 from seisproc.jobs.ports import ControlRequest
 from seisproc.monitoring import ClusterStatus, GpuStats, JobMetrics, NodeStatus, ResourceSnapshot
@@ -42,9 +42,11 @@ def test_running_jobs_are_read_from_the_history(seisproc_home: Path) -> None:
                        owner=this_owner(), output=str(seisproc_home / "out" / "l3.sgy"),
                        progress=progress))
     store.save_job(Job(id="deadbeef0002", name="orphan", state=JobState.RUNNING,
-                       owner="other-host:1", updated_at=utcnow() - timedelta(hours=2)))
-    # ^ its owner stopped refreshing it long ago: not shown as running
+                       owner="other-host:1"))
+    store.renew_leases({"deadbeef0002": 0}, 0.0)
+    # ^ its host stopped renewing its lease (by the database's clock): not shown as running
     store.close()
+    time.sleep(0.01)
     code, out, _ = run("--once", "--json")
     assert code == 0
     [job] = json.loads(out)["jobs"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from seisproc.history import JobHistoryStorage
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager, JobNotFound
 from seisproc.jobs.memory import ThreadExecutor
-from seisproc.jobs.model import Job, JobState, utcnow
+from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.owner import this_owner
 from seisproc.jobs.ports import Completion, ControlRequest
 from seisproc.jobs.transitions import IllegalTransition
@@ -68,9 +67,10 @@ def test_a_move_the_owner_would_refuse_leaves_no_request(store: JobHistoryStorag
 
 
 def test_a_job_whose_process_has_gone_is_refused(store: JobHistoryStorage) -> None:
-    job = Job(id="deadbeef0002", name="orphan", state=S.RUNNING, owner="other-host:1",
-              updated_at=utcnow() - timedelta(hours=2))
+    job = Job(id="deadbeef0002", name="orphan", state=S.RUNNING, owner="other-host:1")
     store.save_job(job)
+    store.renew_leases({job.id: 0}, 0.0)  # its host stopped renewing: the lease ran out
+    time.sleep(0.01)
     with pytest.raises(IllegalTransition, match="has stopped, so no process would take the pause"):
         JobControlRequests(store).pause(job.id)
     assert store.take_control_requests([job.id]) == []

@@ -18,6 +18,7 @@ from rich.console import Console
 from seisproc.cli.follow import follow_job
 from seisproc.cli.report import job_json, jobs_table
 from seisproc.cli.run import address_option, database_option
+from seisproc.cli.signals import interrupt_on_termination
 from seisproc.engine import open_manager
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
@@ -49,22 +50,30 @@ def jobs(show_all: bool, limit: int, as_json: bool, database_url: str | None) ->
 @click.command()
 @click.argument("job_id")
 @click.option("--on-interrupt", type=click.Choice(["cancel", "pause"]), default="pause",
-              show_default=True, help="What Ctrl-C does to the resumed job.")
+              show_default=True,
+              help="What Ctrl-C (or SIGTERM, SIGHUP) does to the resumed job.")
+@click.option("--restart", is_flag=True,
+              help="Discard the checkpoint and the partial output and start over (when the "
+                   "input changed since the job started).")
 @address_option
 @database_option
-def resume(job_id: str, on_interrupt: str, address: str | None, database_url: str | None) -> None:
+def resume(job_id: str, on_interrupt: str, restart: bool, address: str | None,
+           database_url: str | None) -> None:
     """Resume a paused or interrupted job from its checkpoint, and follow it."""
-    manager = open_manager(address=address, database_url=database_url)
-    job = manager.get(job_id)
-    if job.state is JobState.PAUSED and owner_alive(job) and job.owner != manager.owner:
-        _request(manager, job, "resume", lambda j: j.state is not JobState.PAUSED)
-        return
-    try:
-        job = manager.resume(job.id)
-        click.echo(f"job {job.id} resumed ({job.name})", err=True)
-        follow_job(manager, job, on_interrupt)
-    finally:
-        manager.close(active="pause" if on_interrupt == "pause" else "cancel")
+    with interrupt_on_termination():
+        manager = open_manager(address=address, database_url=database_url)
+        try:
+            job = manager.get(job_id)
+            if job.state is JobState.PAUSED and owner_alive(job, manager.store) \
+                    and job.owner != manager.owner and not restart:
+                _request(manager, job, "resume", lambda j: j.state is not JobState.PAUSED)
+                return
+            job = manager.resume(job.id, restart=restart)
+            click.echo(f"job {job.id} {'restarted' if restart else 'resumed'} ({job.name})",
+                       err=True)
+            follow_job(manager, job, on_interrupt)
+        finally:
+            manager.close(active="pause" if on_interrupt == "pause" else "cancel")
 
 
 @click.command()
@@ -91,7 +100,7 @@ def cancel(job_id: str, database_url: str | None) -> None:
     if job.state.is_terminal():
         click.echo(f"job {job.id} is already {job.state.value}")
         return
-    if job.state.is_active() and owner_alive(job):
+    if job.state.is_active() and owner_alive(job, manager.store):
         _request(manager, job, "cancel", lambda j: j.state.is_terminal(),
                  f"cancelled by user from {manager.owner}")
         return

@@ -67,7 +67,7 @@ def monitor(interval: float, once: bool, as_json: bool, count: int | None,
         alerts = open_alert_manager(alerts_file, jobs=JobControlRequests(store))
         cleanup.callback(alerts.close)
         tracker = JobTracker(lambda: [j for j in store.list_jobs(ACTIVE_STATES)
-                                      if owner_alive(j)], lookup=store.get_job,
+                                      if owner_alive(j, store)], lookup=store.get_job,
                              predict=store.predicted_rate)  # for the job_slow rule
         tracker.on_ended(lambda job: alerts.handle_event(_ended_event(job)))
         sampler = ResourceMonitor(interval_s=interval, jobs=tracker,

@@ -19,6 +19,7 @@ import click
 
 from seisproc.alerts import AlertConfigError, open_alert_manager
 from seisproc.cli.follow import follow_job
+from seisproc.cli.signals import interrupt_on_termination
 from seisproc.engine import open_manager
 from seisproc.errors import SeisprocError
 from seisproc.jobs.events import JobEvent, JobEventKind
@@ -26,7 +27,7 @@ from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import JobState
 from seisproc.jobs.plan import check_output_path
 from seisproc.monitoring import JobTracker
-from seisproc.paths import seisproc_home
+from seisproc.paths import open_private, private_dir, seisproc_home
 from seisproc.processing.flow import load_flow
 
 __all__ = ["run", "address_option", "database_option"]
@@ -45,7 +46,8 @@ database_option = click.option(
 @click.option("--priority", default=0, show_default=True, help="Higher starts first.")
 @click.option("--detach", is_flag=True, help="Run in the background and return at once.")
 @click.option("--on-interrupt", type=click.Choice(["cancel", "pause"]), default="cancel",
-              show_default=True, help="What Ctrl-C does to the job.")
+              show_default=True,
+              help="What Ctrl-C (or SIGTERM, SIGHUP) does to the job.")
 @click.option("--job-id-file", type=click.Path(path_type=Path), hidden=True)
 @address_option
 @database_option
@@ -57,13 +59,14 @@ def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interr
     if detach:
         _detach(flow_file, overwrite, priority, address, database_url)
         return
-    with contextlib.ExitStack() as cleanup:
+    with interrupt_on_termination(), contextlib.ExitStack() as cleanup:
         manager = open_manager(address=address, database_url=database_url)
         cleanup.callback(manager.close, active="pause" if on_interrupt == "pause" else "cancel")
         host_alerts(manager, cleanup)
         job = manager.submit(flow, overwrite=overwrite, priority=priority)
         if job_id_file is not None:
-            job_id_file.write_text(job.id)
+            with os.fdopen(open_private(job_id_file), "w") as id_file:
+                id_file.write(job.id)
         else:
             click.echo(f"job {job.id} submitted ({flow.name}); Ctrl-C to {on_interrupt}",
                        err=True)
@@ -101,8 +104,7 @@ def _explain_alert_pause(event: JobEvent) -> None:
 def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None,
             database_url: str | None) -> None:
     """Start ``seisproc run`` in a new session that outlives this terminal."""
-    logs = seisproc_home() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = private_dir(seisproc_home() / "logs")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     id_file = logs / f".job-id-{os.getpid()}-{stamp}"
     log_path = logs / f"run-{stamp}-{os.getpid()}.log"
@@ -111,7 +113,7 @@ def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None
     args += ["--overwrite"] if overwrite else []
     args += ["--address", address] if address else []
     args += ["--database-url", database_url] if database_url else []
-    with open(log_path, "ab") as log:
+    with os.fdopen(open_private(log_path, os.O_WRONLY | os.O_APPEND), "ab") as log:
         child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True)
     job_id = _wait_for_id(id_file, child, log_path)

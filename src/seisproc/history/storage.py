@@ -10,6 +10,7 @@ any number of processes may open the same database.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Executable, delete, func, insert, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from seisproc.errors import SeisprocError
 from seisproc.history import leases as lease_sql
 from seisproc.history import predictions
 from seisproc.history.aggregates import compute_statistics
@@ -43,7 +45,9 @@ from seisproc.jobs.model import Job, JobState, JobType, utcnow
 from seisproc.jobs.owner import LEASE_TTL_S
 from seisproc.jobs.ports import ControlRequest, StaleOwner
 
-__all__ = ["JobHistoryStorage"]
+__all__ = ["JobHistoryStorage", "DamagedRecord"]
+
+log = logging.getLogger(__name__)
 
 _JOBS = Base.metadata.tables[JobRow.__tablename__]
 _EVENTS = Base.metadata.tables[JobEventRow.__tablename__]
@@ -143,9 +147,9 @@ class JobHistoryStorage:
         with self._engine.connect() as connection:
             exact = connection.execute(select(_JOBS).where(_JOBS.c.id == job_id)).first()
             if exact is not None:
-                return job_from_row(exact._mapping)
+                return _readable(exact._mapping)
             rows = connection.execute(select(_JOBS).where(by_prefix).limit(2)).all()
-        return job_from_row(rows[0]._mapping) if len(rows) == 1 else None
+        return _readable(rows[0]._mapping) if len(rows) == 1 else None
 
     def get_recent(self, limit: int = 50) -> list[Job]:
         """The ``limit`` most recently created jobs, newest first."""
@@ -244,7 +248,7 @@ class JobHistoryStorage:
         where = JobFilter(job_types, states, date_from, date_to, text)
         with self._engine.connect() as connection:
             rows = connection.execute(where.select(limit, offset)).all()
-        return [job_from_row(row._mapping) for row in rows]
+        return _readable_jobs(rows)
 
     def get_statistics(self, days: int = 30, *, now: datetime | None = None) -> JobStatistics:
         """Counts, rates, durations, failures, processor use and resource utilisation of
@@ -348,7 +352,31 @@ class JobHistoryStorage:
             query = query.limit(max(limit, 0))
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
-        return [job_from_row(row._mapping) for row in rows]
+        return _readable_jobs(rows)
+
+
+class DamagedRecord(SeisprocError):
+    """A job's row in the history cannot be read (edited by hand, written by a newer
+    seisproc): listings skip it, and asking for it names the job and the cause."""
+
+
+def _readable(row: Mapping[Any, Any]) -> Job:
+    try:
+        return job_from_row(row)
+    except Exception as exc:
+        raise DamagedRecord(f"job {row.get('id')}: its record in the job history cannot be "
+                            f"read ({type(exc).__name__}: {exc})") from None
+
+
+def _readable_jobs(rows: Sequence[Any]) -> list[Job]:
+    """The jobs of ``rows``; one damaged row is logged and skipped, never the listing."""
+    jobs = []
+    for row in rows:
+        try:
+            jobs.append(_readable(row._mapping))
+        except DamagedRecord as exc:
+            log.warning("%s; it is left out", exc)
+    return jobs
 
 
 def _file_size(path: str) -> int | None:

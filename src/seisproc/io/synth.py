@@ -188,7 +188,7 @@ def synthesize_survey(
                              _headers(geometry, shot, endian), shot_gather(geometry, shot, seed))
                 if progress is not None:
                     progress(shot + 1, geometry.shots)
-        commit_output(partial, path)
+        commit_output(partial, path, overwrite=True)
     except BaseException:
         discard_output(partial)
         raise

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from seisproc.jobs.fingerprint import PlanFingerprint
+from seisproc.paths import private_dir
 
 __all__ = ["CheckpointStore"]
 
@@ -41,7 +42,7 @@ class CheckpointStore:
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = private_dir(folder)
         self._lock = threading.Lock()
         self._fds: dict[str, int] = {}
 

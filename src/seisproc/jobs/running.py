@@ -1,7 +1,7 @@
 """Bookkeeping of one running job on the driver: pending units, in flight, done, rate.
 
-Pure data structure, no threads and no I/O: the :class:`~seisproc.jobs.manager.JobManager`
-owns one per started job and decides everything from it.
+Pure data structure, no threads and no I/O: the scheduler
+(:mod:`seisproc.jobs.scheduler`) owns one per planned job and decides everything from it.
 """
 
 from __future__ import annotations
@@ -37,34 +37,47 @@ class JobRun:
     """Progress was announced that the store does not have yet."""
     committing: bool = False
     """Every unit is done and the output is being renamed into place."""
-    stopping: bool = False
-    """Cancel or failure asked: nothing more is dispatched, in-flight units are dropped."""
+    fingerprint: object = None
+    """The :class:`~seisproc.jobs.fingerprint.PlanFingerprint` its checkpoint is bound to."""
 
     @classmethod
-    def start(cls, spec: JobSpec, plan: JobPlan, done: set[int]) -> JobRun:
+    def start(cls, spec: JobSpec, plan: JobPlan, done: set[int],
+              fingerprint: object = None) -> JobRun:
         pending = deque(u for u in plan.units if u.number not in done)
         traces = sum(u.n_traces for u in plan.units if u.number in done)
-        return cls(spec, plan, pending, set(done), traces_done=traces, traces_at_start=traces)
+        return cls(spec, plan, pending, set(done), traces_done=traces, traces_at_start=traces,
+                   fingerprint=fingerprint)
 
     def take(self) -> WorkUnit:
         self.in_flight += 1
         return self.pending.popleft()
 
+    def untake(self, unit: WorkUnit) -> None:
+        """The executor refused ``unit``: it goes first in line again, never in flight."""
+        self.in_flight -= 1
+        self.pending.appendleft(unit)
+
+    def landed(self) -> None:
+        """A unit came back, whatever its outcome: it is no longer in flight."""
+        self.in_flight -= 1
+
     def give_back(self, unit: WorkUnit) -> int:
         """A unit whose worker died goes first in line again; returns its retry count."""
-        self.in_flight -= 1
         self.retries[unit.number] = self.retries.get(unit.number, 0) + 1
         self.pending.appendleft(unit)
         return self.retries[unit.number]
 
-    def record(self, unit: WorkUnit, result: UnitResult | None) -> bool:
-        """Account a finished unit; True when it counts as newly done."""
-        self.in_flight -= 1
-        if result is None or unit.number in self.done:
+    def keep(self, unit: WorkUnit, result: UnitResult) -> bool:
+        """Count a unit processed; True when it is newly done (not a redone one)."""
+        if unit.number in self.done:
             return False
         self.done.add(unit.number)
         self.traces_done += result.traces
         return True
+
+    def stop(self) -> None:
+        """Nothing more is dispatched: the job is stopping or over."""
+        self.pending.clear()
 
     @property
     def finished(self) -> bool:

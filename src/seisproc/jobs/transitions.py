@@ -1,8 +1,11 @@
 """The one place that decides which state changes are legal, and stamps their times.
 
-``QUEUED → RUNNING ⇄ PAUSED``; ``RUNNING|PAUSED|QUEUED → CANCELLING → CANCELLED``;
-``RUNNING → COMPLETED | FAILED``; ``RUNNING|PAUSED → INTERRUPTED → QUEUED``. A job paused
-while still queued resumes to QUEUED. Anything else raises :class:`IllegalTransition`.
+``QUEUED → RUNNING → PAUSED → QUEUED`` (a resumed job waits for a running slot again);
+``QUEUED|RUNNING|PAUSED|INTERRUPTED → CANCELLING → CANCELLED``; ``RUNNING → COMPLETED``;
+``QUEUED|RUNNING|PAUSED → FAILED`` (a unit's error, a lost store or workers can arrive
+while a job is paused or waiting); ``QUEUED|RUNNING|PAUSED → INTERRUPTED → QUEUED`` (found
+after its process died). Anything else raises :class:`IllegalTransition`. Which event
+makes which move is decided in :mod:`seisproc.jobs.decisions`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ __all__ = ["IllegalTransition", "transition", "ALLOWED"]
 
 S = JobState
 ALLOWED: dict[JobState, frozenset[JobState]] = {
-    S.QUEUED: frozenset({S.RUNNING, S.PAUSED, S.CANCELLING}),
+    S.QUEUED: frozenset({S.RUNNING, S.PAUSED, S.CANCELLING, S.FAILED, S.INTERRUPTED}),
     S.RUNNING: frozenset({S.PAUSED, S.CANCELLING, S.COMPLETED, S.FAILED, S.INTERRUPTED}),
-    S.PAUSED: frozenset({S.RUNNING, S.QUEUED, S.CANCELLING, S.INTERRUPTED}),
+    S.PAUSED: frozenset({S.QUEUED, S.CANCELLING, S.FAILED, S.INTERRUPTED}),
     S.CANCELLING: frozenset({S.CANCELLED}),
     S.INTERRUPTED: frozenset({S.QUEUED, S.CANCELLING}),
     S.COMPLETED: frozenset(),

@@ -58,7 +58,8 @@ def apply_action(manager: JobManager, action: JobAction, jobs: Iterable[Job]) ->
         if not allowed(action, job):
             continue
         try:
-            if job.owner != manager.owner and job.state.is_active() and owner_alive(job):
+            if job.owner != manager.owner and job.state.is_active() \
+                    and owner_alive(job, manager.store):
                 manager.store.request_control(job.id, action.value,
                                               _remote_message(action, manager.owner))
             else:

@@ -1,0 +1,76 @@
+"""Running ``seisproc`` as a user does, in real processes: a job-sized survey, a project
+folder with flows, and waiting on the job history (shared by the CLI job tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from seisproc.history import JobHistoryStorage
+from seisproc.io import SurveyGeometry, synthesize_survey
+from seisproc.jobs.model import Job
+
+SEISPROC = [sys.executable, "-m", "seisproc"]
+FLOW = """\
+name: decon-bandpass-agc
+input: shots.sgy
+output: {output}
+gather_by: ffid
+steps:
+  - spiking_decon: {{operator_ms: 160}}
+  - bandpass: {{f1: 5, f2: 10, f3: 60, f4: 80}}
+  - agc: {{window_ms: 500}}
+"""
+
+
+@pytest.fixture(scope="session")
+def job_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Big enough for a job of several seconds on 2 cores, with many units to kill between."""
+    folder = tmp_path_factory.mktemp("survey")
+    return synthesize_survey(folder / "shots.sgy",
+                             SurveyGeometry(shots=160, channels=96, samples=1001, dt_ms=4.0))
+
+
+@pytest.fixture
+def job_project(job_survey: Path, tmp_path: Path) -> Path:
+    (tmp_path / "shots.sgy").symlink_to(job_survey)
+    for name in ("out", "ref"):
+        (tmp_path / f"{name}.yaml").write_text(FLOW.format(output=f"{name}.sgy"))
+    for name, output in (("slow", "out.sgy"), ("slow_ref", "ref.sgy")):
+        slow = FLOW.format(output=output).replace(
+            "  - bandpass:", "  - spiking_decon: {operator_ms: 400}\n" * 4 + "  - bandpass:")
+        (tmp_path / f"{name}.yaml").write_text(slow)
+    return tmp_path
+
+
+def seisproc(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([*SEISPROC, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*SEISPROC, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def store(env: dict[str, str]) -> JobHistoryStorage:
+    return JobHistoryStorage(f"sqlite:///{env['SEISPROC_HOME']}/job_history.db")
+
+
+def wait_for(env: dict[str, str], check: Callable[[Job], bool], timeout: float = 120) -> Job:
+    deadline = time.monotonic() + timeout
+    history = store(env)
+    try:
+        while time.monotonic() < deadline:
+            jobs = history.get_recent(5)
+            if jobs and check(jobs[0]):
+                return jobs[0]
+            time.sleep(0.05)
+    finally:
+        history.close()
+    raise AssertionError("the job never reached the expected state")
