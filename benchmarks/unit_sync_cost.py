@@ -40,7 +40,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.processing_throughput import FLOW_STEPS, ensure_survey
+try:
+    from benchmarks.processing_throughput import FLOW_STEPS, ensure_survey
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    from processing_throughput import FLOW_STEPS, ensure_survey  # type: ignore[no-redef]
+
 from seisproc.io import open_segy
 from seisproc.io.writer import discard_output
 from seisproc.jobs.plan import plan_job

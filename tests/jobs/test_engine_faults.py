@@ -282,3 +282,18 @@ def test_closing_with_a_job_planning_or_queued_ends_in_a_true_state(
     assert {m.store.get_job(j.id).state for j in (running, queued)} == {S.CANCELLED}
     assert not list(tmp_path.glob(".*seisproc-partial"))
 
+
+
+def test_9_a_pool_shut_down_under_a_job_fails_it(tmp_path: Path, survey: Path) -> None:
+    m = engine(tmp_path, executor=lambda: ThreadExecutor(1))
+    try:
+        job = m.submit(flow_to(survey, tmp_path / "x.sgy"))
+        m.wait(job.id, 30, until=lambda j: j.progress.units_done >= 1)
+        executor = m.executor
+        assert executor is not None
+        executor.shutdown()  # as a pool whose process pool went away
+        failed = m.wait(job.id, 10)
+        assert failed.state is S.FAILED and "the workers took no more units" in (
+            failed.error.message)
+    finally:
+        m.close()

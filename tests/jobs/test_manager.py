@@ -62,13 +62,17 @@ def flow_to(survey: Path, out: Path, steps: list | None = None) -> Flow:
                               "steps": steps or STEPS})
 
 
-def test_submit_returns_a_queued_persisted_job_at_once(manager: JobManager, survey: Path,
-                                                       tmp_path: Path) -> None:
+def test_submit_returns_a_queued_job_at_once_that_reaches_the_history_first(
+        manager: JobManager, survey: Path, tmp_path: Path) -> None:
+    events: list[JobEvent] = []
+    manager.subscribe(lambda e: events.append((e.kind, manager.store.get_job(e.job.id))))
     start = time.perf_counter()
     job = manager.submit(flow_to(survey, tmp_path / "a.sgy"))
     assert time.perf_counter() - start < 0.5
-    assert job.state is S.QUEUED
-    assert manager.store.get_job(job.id) is not None
+    assert job.state is S.QUEUED and manager.get(job.id).state is S.QUEUED
+    manager.wait(job.id, 10, until=lambda j: bool(events))
+    kind, recorded = events[0]
+    assert kind is JobEventKind.SUBMITTED and recorded is not None  # saved, then announced
 
 
 def test_job_completes_with_the_same_bytes_as_a_direct_run(

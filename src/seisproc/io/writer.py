@@ -17,6 +17,7 @@ checkpoint records as done.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import errno
@@ -122,7 +123,9 @@ class SegyWriter:
         records["samples"] = encode(samples, self.layout.format, self.layout.endian)
         for start, stop in contiguous_runs(positions):
             offset = self.layout.data_offset + int(positions[start]) * self.layout.trace_bytes
-            self._pwrite(records[start:stop].tobytes(), offset)
+            data = records[start:stop].tobytes()
+            self._pwrite(data, offset)
+            _start_writeback(self._fd, offset, len(data))
 
     def _pwrite(self, data: bytes, offset: int) -> None:
         try:
@@ -158,6 +161,19 @@ class SegyWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Start writing these bytes to disk now, without waiting (Linux starts write-back
+    of dirty pages on ``POSIX_FADV_DONTNEED``, and drops them from the page cache once
+    written: an output is not read back). The unit's :meth:`SegyWriter.sync` then waits
+    for little, and the disk sees a steady stream instead of a burst per unit: measured,
+    a 15.8 MB unit's ``fdatasync`` burst delayed other processes' I/O (the progress p99
+    went from 9 to 50 ms with per-unit syncs)."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def commit_output(partial: str | os.PathLike[str], final: str | os.PathLike[str], *,

@@ -125,10 +125,16 @@ class ThreadExecutor:
             return self._in_flight
 
     def submit(self, spec: JobSpec, unit: WorkUnit) -> None:
+        """Start ``unit``; raises (and counts nothing in flight) once shut down."""
         with self._lock:
             self._in_flight += 1
             stop = self._stops.setdefault(spec.job_id, threading.Event())
-        self._pool.submit(self._run, spec, unit, stop)
+        try:
+            self._pool.submit(self._run, spec, unit, stop)
+        except BaseException:
+            with self._lock:
+                self._in_flight -= 1
+            raise
 
     def _processor(self, spec: JobSpec) -> UnitProcessor:
         """One per job, shared by the threads: its reads and writes are positional."""

@@ -24,7 +24,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ class Scheduler:
         """Set once closing and nothing is left in flight, planning or committing."""
         self._thread = threading.Thread(target=self._loop, daemon=True,
                                         name="seisproc-scheduler")
+        self._planner = ThreadPoolExecutor(1, thread_name_prefix="seisproc-plan")
         self._stopped = False
 
     # ------------------------------------------------------------------ from other threads
@@ -119,6 +120,12 @@ class Scheduler:
     def post(self, message: Request | Outcome) -> None:
         self._inbox.put(message)
         self._wake.set()
+
+    def submit(self, job: Job) -> None:
+        """Take a new job without waiting for a turn: its record is visible at once (a
+        new key, which no other thread writes), the rest happens on the scheduler."""
+        self.jobs[job.id] = job
+        self.post(Request(Event.START, job.id, job=job))
 
     def ask(self, request: Request, timeout_s: float = 30.0) -> Any:
         """Post ``request`` and wait for the decision (never for the database)."""
@@ -133,6 +140,7 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=timeout_s)
+        self._planner.shutdown(wait=False, cancel_futures=True)
 
     def active(self) -> list[str]:
         return [job.id for job in list(self.jobs.values()) if job.state.is_active()]
@@ -179,10 +187,11 @@ class Scheduler:
         if request.event in (Event.CLOSE_PAUSE, Event.CLOSE_CANCEL):
             self._close_all(request.event)
             return None
+        if request.job is not None and request.event is Event.START:  # a submission
+            self._take(request.job)
+            return request.job
         if request.job is not None and request.job.id not in self.jobs:
             self._take(request.job)
-            if request.event is Event.START:  # a submission: QUEUED already
-                return request.job
         if request.job_id not in self.jobs:
             raise IllegalTransition(f"job {request.job_id} is not run by this process")
         if request.event is Event.RESUME and request.restart:
@@ -407,18 +416,20 @@ class Scheduler:
             self.safely(job.id, event, "running" if event is Event.CONTINUE else "")
 
     def _plan(self, job: Job) -> None:
+        """Plan on the one planner thread: indexing is Python work that holds the GIL,
+        and twenty planners at once made every API call wait for it (``submit()`` p99
+        went from 6 to 21 ms)."""
         self._planning.add(job.id)
+        self._planner.submit(self._plan_now, job)
 
-        def plan() -> None:
-            try:
-                self.post(Outcome(Event.PLANNED, job.id, plan_run(
-                    job, self.checkpoints, self.gathers_per_unit)))
-            except Exception as exc:
-                trace = "" if isinstance(exc, SeisprocError) else traceback.format_exc()
-                self.post(Outcome(Event.PLAN_FAILED, job.id,
-                                  JobError(type(exc).__name__, str(exc), trace)))
-
-        threading.Thread(target=plan, daemon=True, name=f"seisproc-plan-{job.id}").start()
+    def _plan_now(self, job: Job) -> None:
+        try:
+            self.post(Outcome(Event.PLANNED, job.id, plan_run(
+                job, self.checkpoints, self.gathers_per_unit)))
+        except Exception as exc:
+            trace = "" if isinstance(exc, SeisprocError) else traceback.format_exc()
+            self.post(Outcome(Event.PLAN_FAILED, job.id,
+                              JobError(type(exc).__name__, str(exc), trace)))
 
     def _commit(self, job: Job, run: JobRun) -> None:
         job = dataclasses.replace(job, progress=run.progress())
