@@ -17,7 +17,7 @@ import numpy as np
 
 from seisproc.jobs.memory import ThreadExecutor
 from seisproc.jobs.model import Job
-from seisproc.jobs.ports import JobSpec
+from seisproc.jobs.ports import Completion, JobSpec
 from seisproc.jobs.units import WorkUnit
 from seisproc.processing import base
 from seisproc.processing.base import GatherContext, Processor, ProcessorParams, register
@@ -88,3 +88,15 @@ def sleepy_processor() -> Iterator[None]:
         yield
     finally:
         base._REGISTRY.pop(Sleepy.name)
+
+
+class LosingExecutor(ThreadExecutor):
+    """Loses the worker of every unit whose job writes an output named ``doomed*``, as
+    a node that dies under one job's data does; other jobs' units run."""
+
+    def _run(self, spec: JobSpec, unit: WorkUnit, stop: threading.Event) -> None:
+        if spec.flow.output.name.startswith("doomed"):
+            time.sleep(0.01)
+            self._done.put(Completion(spec.job_id, unit, worker_lost=True, node="node-9"))
+            return
+        super()._run(spec, unit, stop)

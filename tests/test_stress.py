@@ -166,12 +166,13 @@ class TestStress:
 
         ids = {job.id for job in jobs}
         assert len(ids) == 200
-        assert {job.id for job in manager.store.list_jobs()} == ids  # persisted, all of them
         assert statistics.median(seconds) < SEED_SUBMIT_S
         assert max(seconds) < 10 * SEED_SUBMIT_S  # not one caller held up behind the engine
         done = _wait_all(manager, jobs, 240)
         assert [job.state for job in done] == [S.COMPLETED] * 200, [j.message for j in done]
-        assert {j.state for j in manager.store.list_jobs()} == {S.COMPLETED}
+        recorded = manager.store.list_jobs()  # submit() saves in the background: none lost
+        assert {job.id for job in recorded} == ids
+        assert {j.state for j in recorded} == {S.COMPLETED}
         reference = reference_output(make_flow(small_survey, tmp_path / "ref.sgy",
                                                STEP_SETS[0]))
         assert all(same_data(flow.output, reference) for flow in flows)

@@ -44,7 +44,7 @@ def test_sigkill_at_half_way_then_resume_gives_identical_output(job_project: Pat
 
 
 def test_ctrl_c_cancels_cleanly(job_project: Path, cli_env: dict) -> None:
-    proc = start(cli_env, "run", str(job_project / "out.yaml"))
+    proc = start(cli_env, "run", str(job_project / "slow.yaml"))  # outlasts a loaded machine
     job = wait_for(cli_env, lambda j: j.progress.units_done >= 2)
     os.kill(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
@@ -56,7 +56,7 @@ def test_ctrl_c_cancels_cleanly(job_project: Path, cli_env: dict) -> None:
 
 
 def test_ctrl_c_with_pause_leaves_a_resumable_job(job_project: Path, cli_env: dict) -> None:
-    proc = start(cli_env, "run", str(job_project / "out.yaml"), "--on-interrupt", "pause")
+    proc = start(cli_env, "run", str(job_project / "slow.yaml"), "--on-interrupt", "pause")
     job = wait_for(cli_env, lambda j: j.progress.units_done >= 2)
     os.kill(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=60)

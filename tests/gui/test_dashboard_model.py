@@ -223,7 +223,8 @@ def test_a_job_run_by_another_process_gets_a_control_request(qtbot, idle_manager
     idle_manager.store.save_job(foreign)
     dashboard.model.apply_jobs([foreign])
     monkeypatch_alive = pytest.MonkeyPatch()
-    monkeypatch_alive.setattr("seisproc.gui.dashboard.actions.owner_alive", lambda j: True)
+    monkeypatch_alive.setattr("seisproc.gui.dashboard.actions.owner_alive",
+                            lambda job, store=None: True)
     try:
         select(dashboard, foreign.id)
         dashboard.pause_action.trigger()

@@ -99,7 +99,9 @@ def test_pause_resume_and_cancel_buttons_drive_a_job_running_on_ray(
     assert not output.exists() and not partial_path_for(output, job.id).exists()
     events = [item.text(2) for item in dashboard.details.events.findItems(
         "*", Qt.MatchFlag.MatchWildcard, 2)]
-    assert events == ["Queued", "Running", "Paused", "Running", "Cancelling", "Cancelled"]
+    # a resumed job waits for a running slot again (paused jobs hold none): Queued first
+    assert events == ["Queued", "Running", "Paused", "Queued", "Running", "Cancelling",
+                      "Cancelled"]
 
 
 def test_delete_cancels_every_selected_job(qtbot, manager: JobManager, dashboard: JobDashboard,

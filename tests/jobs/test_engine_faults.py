@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine_faults import FailingExecutor, FaultyStore, sleepy_processor
+from engine_faults import FailingExecutor, FaultyStore, LosingExecutor, sleepy_processor
 from seisproc.io import SurveyGeometry, synthesize_survey
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
@@ -297,3 +297,16 @@ def test_9_a_pool_shut_down_under_a_job_fails_it(tmp_path: Path, survey: Path) -
             failed.error.message)
     finally:
         m.close()
+
+
+def test_1_a_job_whose_workers_keep_dying_fails_and_the_others_complete(
+        tmp_path: Path, survey: Path) -> None:
+    m = engine(tmp_path, max_running=2, executor=lambda: LosingExecutor(2))
+    try:
+        doomed = m.submit(flow_to(survey, tmp_path / "doomed.sgy"))
+        other = m.submit(flow_to(survey, tmp_path / "other.sgy"))
+        failed = m.wait(doomed.id, 30)
+        assert failed.state is S.FAILED and "lost its worker 4 times" in failed.error.message
+        assert m.wait(other.id, 60).state is S.COMPLETED
+    finally:
+        m.close(active="cancel")

@@ -19,7 +19,7 @@ import numpy as np
 
 from seisproc.io.headers import header_field
 from seisproc.io.segy import SegyFile
-from seisproc.paths import seisproc_home
+from seisproc.paths import open_private, private_dir, seisproc_home
 
 __all__ = ["GatherIndex", "build_index", "gather_index"]
 
@@ -117,9 +117,9 @@ def _load(path: Path, key: str) -> GatherIndex | None:
 def _store(path: Path, index: GatherIndex) -> None:
     """Write the cache atomically; a cache that cannot be written is only a lost speed-up."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # it names the user's files: private, as the home is
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        with os.fdopen(open_private(tmp), "wb") as fh:
             np.savez(fh, keys=index.keys, order=index.order, starts=index.starts)
         os.replace(tmp, path)
     except OSError:

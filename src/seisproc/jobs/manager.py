@@ -185,9 +185,15 @@ class JobManager:
         return self._scheduler.qc.get(job_id, JobQc())
 
     def list(self, states: Sequence[JobState] | None = None) -> builtins.list[Job]:
-        """Jobs in the history (this process's at their latest state), newest first."""
-        mine = dict(self._scheduler.jobs)
-        jobs = [mine.get(j.id, j) for j in self.store.list_jobs(states)]
+        """Jobs in the history, this process's at their latest state (those submitted a
+        moment ago included, before their record is saved), newest first."""
+        mine = {job_id: job for job_id in list(self._scheduler.jobs)
+                if (job := self._latest(job_id)) is not None}
+        stored = self.store.list_jobs(states)
+        saved = {job.id for job in stored}
+        unsaved = [job for job_id, job in mine.items() if job_id not in saved]
+        jobs = [mine.get(j.id, j) for j in stored] + unsaved
+        jobs.sort(key=lambda j: (j.created_at, j.id), reverse=True)
         return [j for j in jobs if states is None or j.state in states]
 
     def get_job_history(self, limit: int = 50) -> builtins.list[Job]:
