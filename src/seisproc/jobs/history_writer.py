@@ -74,6 +74,10 @@ class Write:
     """Resolves to whether the record was saved."""
 
 
+_NUDGE = Write(None)
+"""Wakes the writer for progress records waiting for an idle moment."""
+
+
 class HistoryWriter:
     """Saves job records and announces job events, in order, on a thread of its own."""
 
@@ -88,6 +92,8 @@ class HistoryWriter:
         self._on_stale = on_stale
         self._queue: queue.Queue[Write | None] = queue.Queue()
         self._changed = threading.Condition()
+        self._progress: dict[str, Job] = {}
+        """Progress records waiting for an idle moment, the latest per job."""
         self._settled: dict[str, Job] = {}
         """Each job's last record this thread has dealt with: saved, or given up."""
         self._pending = 0
@@ -108,6 +114,17 @@ class HistoryWriter:
         """Queue ``job``'s record, then ``event``; see :class:`Write` for the options."""
         return self.put(Write(job, event, retry=retry, announce_unsaved=announce_unsaved,
                               report_failure=report_failure, settle=settle))
+
+    def save_progress(self, job: Job) -> None:
+        """Save ``job``'s progress when nothing else waits: a record nobody is told about,
+        so events never queue behind it (under 20 jobs they did: 40 saves a second, some
+        of them a SQLite checkpoint of 10-30 ms). Only the latest per job is kept, and a
+        later record of the job, saved in turn, supersedes it."""
+        with self._changed:
+            if job.id not in self._progress:
+                self._pending += 1
+            self._progress[job.id] = job
+        self._queue.put(_NUDGE)
 
     def call(self, work: Callable[[], object], what: str) -> None:
         """Do ``work`` on this thread, in turn; a failure is logged (``what`` failed) and
@@ -163,23 +180,58 @@ class HistoryWriter:
             item = self._queue.get()
             if item is None:
                 return
-            try:
-                if item.call is not None:
-                    item.call()
-                saved = self._save(item) if item.job is not None else True
-                if item.job is not None and item.settle and (saved or item.announce_unsaved):
-                    self._settled[item.job.id] = item.job
-                if item.event is not None and (saved or item.announce_unsaved):
-                    self.events.emit(item.event)
-                item.done.set_result(saved)
-            except Exception as exc:  # never lose the thread: resolve and go on
-                log.exception("the history writer failed on an item")
-                if not item.done.done():
-                    item.done.set_exception(exc)
-            finally:
-                with self._changed:
-                    self._pending -= 1
-                    self._changed.notify_all()
+            if item is not _NUDGE:
+                self._deal_with(item)
+            while self._queue.empty() and self._save_some_progress():
+                pass
+
+    def _deal_with(self, item: Write) -> None:
+        try:
+            if item.job is not None:
+                self._supersede_progress(item.job)
+            if item.call is not None:
+                item.call()
+            saved = self._save(item) if item.job is not None else True
+            if item.job is not None and item.settle and (saved or item.announce_unsaved):
+                self._settled[item.job.id] = item.job
+            if item.event is not None and (saved or item.announce_unsaved):
+                self.events.emit(item.event)
+            item.done.set_result(saved)
+        except Exception as exc:  # never lose the thread: resolve and go on
+            log.exception("the history writer failed on an item")
+            if not item.done.done():
+                item.done.set_exception(exc)
+        finally:
+            self._dealt_with(1)
+
+    def _supersede_progress(self, job: Job) -> None:
+        """A record of the job is being saved: its waiting progress goes unless it is
+        further along (progress only grows; states change only through this lane)."""
+        with self._changed:
+            waiting = self._progress.get(job.id)
+            if waiting is None or waiting.progress.units_done > job.progress.units_done:
+                return
+            del self._progress[job.id]
+        self._dealt_with(1)
+
+    def _save_some_progress(self) -> bool:
+        """Save one waiting progress record; False when none waits."""
+        with self._changed:
+            if not self._progress:
+                return False
+            job = self._progress.pop(next(iter(self._progress)))
+        try:
+            self._save(Write(job))
+        except Exception:
+            log.exception("the history writer failed on a progress record")
+        finally:
+            self._dealt_with(1)
+        return True
+
+    def _dealt_with(self, count: int) -> None:
+        with self._changed:
+            self._pending -= count
+            self._changed.notify_all()
 
     def _save(self, item: Write) -> bool:
         """Save ``item.job``, retrying the store; False when it was given up."""

@@ -479,7 +479,7 @@ class Scheduler:
             if run.unsaved and job.state in (S.RUNNING, S.PAUSED, S.QUEUED) and (
                     run.finished or now - run.persisted_at >= PROGRESS_SAVE_S):
                 run.unsaved, run.persisted_at = False, now
-                self.writer.save(job)
+                self.writer.save_progress(job)
 
     def _close_all(self, event: Event) -> None:
         """Begin closing: live jobs are paused or cancelled (committing ones finish); then
