@@ -46,7 +46,7 @@ except ImportError:  # run as a script: benchmarks/ is on sys.path
     from processing_throughput import FLOW_STEPS, ensure_survey  # type: ignore[no-redef]
 
 from seisproc.io import open_segy
-from seisproc.io.writer import discard_output
+from seisproc.io.writer import discard_output, sync_path
 from seisproc.jobs.plan import plan_job
 from seisproc.jobs.units import UnitProcessor
 from seisproc.processing import Flow
@@ -78,12 +78,6 @@ class _NoSync(UnitProcessor):
         pass
 
 
-def _flush(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def run_once(flow: Flow, durable: bool) -> dict[str, Any]:
@@ -95,7 +89,7 @@ def run_once(flow: Flow, durable: bool) -> dict[str, Any]:
         for unit in plan.units:
             worker.run(unit)
         units_s = time.perf_counter() - start
-        _flush(plan.partial_path)
+        sync_path(plan.partial_path)
         total_s = time.perf_counter() - start
     finally:
         worker.close()

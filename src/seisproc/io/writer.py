@@ -35,6 +35,7 @@ from seisproc.io.segy import TEXT_HEADER_BYTES, SegyFile, SegyLayout, contiguous
 from seisproc.io.textheader import stamp_provenance
 
 __all__ = [
+    "sync_path",
     "SegyWriter",
     "output_layout",
     "output_file_header",
@@ -196,7 +197,7 @@ def commit_output(partial: str | os.PathLike[str], final: str | os.PathLike[str]
     >>> commit_output(".shots_agc.sgy.0a1b.seisproc-partial", "shots_agc.sgy")  # doctest: +SKIP
     """
     partial, final = Path(partial), Path(final)
-    _sync_path(partial)
+    sync_path(partial)
     if overwrite:
         os.replace(partial, final)
     else:
@@ -206,7 +207,7 @@ def commit_output(partial: str | os.PathLike[str], final: str | os.PathLike[str]
             raise OutputError(
                 f"{final}: a file appeared at the output's name while the job ran; it was "
                 "left untouched and the job's output was not committed") from None
-    _sync_path(final.parent)
+    sync_path(final.parent)
 
 
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
@@ -288,7 +289,7 @@ def _data_sync(fd: int) -> None:
     sync(fd)
 
 
-def _sync_path(path: Path) -> None:
+def sync_path(path: str | os.PathLike[str]) -> None:
     """``fsync`` a file or a folder (a folder's entries: a new or renamed name)."""
     fd = os.open(path, os.O_RDONLY)
     try:

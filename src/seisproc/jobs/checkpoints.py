@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seisproc.io.writer import sync_path
 from seisproc.jobs.fingerprint import PlanFingerprint
 from seisproc.paths import private_dir
 
@@ -72,7 +73,7 @@ class CheckpointStore:
         """
         self.close(job_id)
         self.path(job_id).unlink(missing_ok=True)
-        _fsync_folder(self.folder)
+        sync_path(self.folder)
         text = json.dumps(fingerprint.to_dict(), indent=1, sort_keys=True) + "\n"
         _replace_durably(self.plan_path(job_id), text.encode("utf-8"))
 
@@ -159,13 +160,4 @@ def _replace_durably(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make creations, renames and removals in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    sync_path(path.parent)
