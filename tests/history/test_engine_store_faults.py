@@ -168,3 +168,28 @@ def test_10_a_stale_owners_writes_are_refused_and_it_lets_go(
     finally:
         m.close()
         store.close()
+
+
+def test_0_one_damaged_row_never_stops_the_listing_or_the_next_command(
+        history_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from seisproc.history.storage import DamagedRecord
+    from seisproc.jobs.model import Job
+
+    store = JobHistoryStorage(history_url)
+    try:
+        for job_id in ("aaaa00000001", "bbbb00000002"):
+            store.save_job(Job(id=job_id, name=job_id, owner="nohost:1"))
+        with store.engine.begin() as connection:  # edited by hand, or a newer seisproc
+            connection.execute(text("UPDATE jobs SET state = 'ARCHIVED' WHERE id = :id"),
+                               {"id": "aaaa00000001"})
+        assert [j.id for j in store.list_jobs()] == ["bbbb00000002"]
+        with pytest.raises(DamagedRecord, match="job aaaa00000001: its record in the job "
+                                                "history cannot be read"):
+            store.get_job("aaaa00000001")
+        m = manager_on(store, tmp_path)  # recovery reads the history: it starts all the same
+        assert [j.id for j in m.list()] == ["bbbb00000002"]
+        m.close()
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from seisproc.errors import SeisprocError
-from seisproc.io.claim import OutputClaim, claim_output
+from seisproc.io.claim import OutputClaim, claim_output, claim_path
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.decisions import Event
 from seisproc.jobs.events import EventBus, JobEvent, JobEventKind, Subscriber
@@ -126,7 +126,8 @@ class JobManager:
             self._validate_flow(flow)
         job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
                   flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
-                  owner=self.owner, tags=tuple(tags), overwrite=overwrite)
+                  owner=self.owner, tags=tuple(tags), overwrite=overwrite,
+                  message=f"queued; the output is claimed ({claim_path(flow.output).name})")
         claim_output(Path(flow.output), job.id, self.owner, stale=self._claim_is_stale)
         self._start()
         self._writer.save(job, JobEvent(JobEventKind.SUBMITTED, job))
