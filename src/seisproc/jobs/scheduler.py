@@ -273,7 +273,7 @@ class Scheduler:
                 if run.in_flight and self.executor is not None:
                     self.executor.stop_job(job.id)
         elif effect is Effect.REMOVE_FILES:
-            keep = run is not None and getattr(run, "keep_partial", False)
+            keep = run is not None and run.keep_partial
             if job.output and not keep:
                 discard_output(partial_path_for(Path(job.output), job.id))
             self.checkpoints.remove(job.id)
@@ -363,7 +363,7 @@ class Scheduler:
         run = self.runs.get(job_id)
         if run is not None:
             run.committing = False
-            run.keep_partial = outcome.kept is not None  # type: ignore[attr-defined]
+            run.keep_partial = outcome.kept is not None
         if outcome.job is not None:  # saved by the commit; announced from here, in order
             previous, self.jobs[job_id] = self.jobs[job_id], outcome.job
             self._release(outcome.job)
