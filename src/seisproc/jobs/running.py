@@ -45,10 +45,7 @@ class JobRun:
 
     @classmethod
     def start(cls, spec: JobSpec, plan: JobPlan, done: set[int],
-              keep_partial: bool = False
-    """The commit found the output's name taken: the partial output is kept (the job's
-    message says where) instead of being removed with the job's files."""
-    fingerprint: object = None) -> JobRun:
+              fingerprint: object = None) -> JobRun:
         pending = deque(u for u in plan.units if u.number not in done)
         traces = sum(u.n_traces for u in plan.units if u.number in done)
         return cls(spec, plan, pending, set(done), traces_done=traces, traces_at_start=traces,
