@@ -227,7 +227,8 @@ def test_a_job_run_by_another_process_gets_a_control_request(qtbot, idle_manager
                             lambda job, store=None: True)
     try:
         select(dashboard, foreign.id)
-        dashboard.pause_action.trigger()
+        with qtbot.waitSignal(dashboard.status_message, timeout=5000):
+            dashboard.pause_action.trigger()  # written to the history off the GUI thread
     finally:
         monkeypatch_alive.undo()
     requests = idle_manager.store.take_control_requests([foreign.id])
@@ -294,3 +295,33 @@ def test_a_burst_of_alerts_is_summed_up_in_one_toast_at_the_worst_severity():
     assert alert_summary([firing, failed, failed, resolved]) == (
         "3 alerts (high_memory, job_failed ×2), 1 resolved; see the Resource Monitor",
         "critical")
+
+
+def test_an_action_never_waits_for_the_history_on_the_gui_thread(qtbot, idle_manager,
+                                                                  submit_idle):
+    """A job of another process gets its request through the history; with that
+    history locked for a while, the click returns at once and the answer comes later."""
+    import threading
+    import time
+
+    mine = submit_idle("mine")
+    foreign = dataclasses.replace(idle_manager.get(mine.id), id="elsewhere002", owner="h:2")
+    idle_manager.store.save_job(foreign)
+    dashboard = JobDashboard(idle_manager)
+    qtbot.addWidget(dashboard)
+    dashboard.model.apply_jobs([foreign])
+    locked = threading.Event()
+    real = idle_manager.store.request_control
+
+    def slow_request(*args, **kwargs):  # a database another program holds locked
+        locked.wait(5)
+        return real(*args, **kwargs)
+
+    idle_manager.store.request_control = slow_request
+    select(dashboard, foreign.id)
+    began = time.monotonic()
+    dashboard.pause_action.trigger()
+    assert time.monotonic() - began < 0.2
+    with qtbot.waitSignal(dashboard.status_message, timeout=5000) as said:
+        locked.set()
+    assert said.args == ["Pausing 1 job"]

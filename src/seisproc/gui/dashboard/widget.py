@@ -9,6 +9,7 @@ rows are re-read from the job history every few seconds while they are active.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -83,6 +84,8 @@ class JobDashboard(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
+        self._actions = ThreadPoolExecutor(1, thread_name_prefix="seisproc-dashboard")
+        """Pause, resume and cancel run here, in order, off the GUI thread."""
         self._history_limit = history_limit
         self.model = JobTableModel(self)
         self.proxy = JobFilterProxy(self)
@@ -293,10 +296,19 @@ class JobDashboard(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _apply(self, action: JobAction, jobs: Sequence[Job]) -> None:
+        """Act on a thread of the dashboard's own: a job of another process takes a
+        request written to the history, an interrupted one is taken over there, and the
+        window must not freeze while another program holds the database locked. The
+        outcome comes back as :attr:`status_message` (queued to the GUI thread)."""
         targets = [job for job in jobs if allowed(action, job)]
-        if not targets:
-            return
-        problems = apply_action(self.manager, action, targets)
+        if targets:
+            self._actions.submit(self._act, action, targets)
+
+    def _act(self, action: JobAction, targets: list[Job]) -> None:
+        try:
+            problems = apply_action(self.manager, action, targets)
+        except Exception as exc:  # the history failed: say so, never lose the thread
+            problems = [f"{action.value} failed: {exc}"]
         done = len(targets) - len(problems)
         verb = {JobAction.PAUSE: "Pausing", JobAction.RESUME: "Resuming",
                 JobAction.CANCEL: "Cancelling"}[action]
