@@ -128,7 +128,9 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
         deadline = None if target is None else _join_deadline(target)
         _init_on_a_lasting_thread(
             deadline, target,
-            address=address,
+            # "local": a new instance, never one found through /tmp/ray (a user's Ray,
+            # or a dead one's stale ray_current_cluster, on which ray.init hangs).
+            address=address if joining else "local",
             # A running cluster (ours by address or Ray's RAY_ADDRESS) refuses num_cpus
             # and resources: its nodes declare their own.
             num_cpus=None if joining else num_cpus,
