@@ -43,3 +43,21 @@ def test_control_calls_have_their_own_concurrency_group() -> None:
     assert set(groups.values()) == {"control"}
     assert CONCURRENCY_GROUPS == {"work": 1, "control": 1}
     assert CpuWorkerActor.ray_options == {"num_cpus": 1}
+
+
+def test_a_warm_worker_closes_jobs_left_open_by_a_killed_command(survey: Path,
+                                                                 tmp_path: Path) -> None:
+    # A warm actor outlives commands: a command killed before it released its job must
+    # not leave the job's files open (nor its stop flag set) for ever.
+    plan = plan_job(make_flow(survey, tmp_path / "out.sgy"), gathers_per_unit=4)
+    left, live = make_spec(plan), make_spec(plan)
+    worker = CpuWorkerActor()
+    worker.stop_job(left.job_id)
+    worker.run_unit(left, plan.units[0])
+    worker.run_unit(live, plan.units[0])
+    assert worker.forget_idle_jobs(3600.0) == []
+    worker._last_used[left.job_id] -= 7200  # the killed command's last unit, 2 h ago
+    assert worker.forget_idle_jobs(3600.0) == [left.job_id]
+    assert worker.open_jobs() == [live.job_id] and left.job_id not in worker._stops
+    worker.release_job(live.job_id)
+    assert worker.pid() > 0

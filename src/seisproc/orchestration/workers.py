@@ -17,7 +17,9 @@ when a pool is created, so tests (and a debugger) can also use them directly.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -57,6 +59,8 @@ class BaseWorkerActor:
         self._running: str | None = None
         """Job id of the unit running now; its processor must not be closed under it."""
         self._close_after_run = False
+        self._last_used: dict[str, float] = {}
+        """When each open job last had a unit here (``time.monotonic``)."""
 
     def make_processor(self, spec: JobSpec) -> UnitProcessor:
         """Open the job's input and partial output; called once per job per actor."""
@@ -82,6 +86,7 @@ class BaseWorkerActor:
             if processor is None:
                 processor = self._processors[spec.job_id] = self.make_processor(spec)
             self._running = spec.job_id
+            self._last_used[spec.job_id] = time.monotonic()
             return stop, processor
 
     def _leave(self) -> None:
@@ -118,6 +123,7 @@ class BaseWorkerActor:
     def _close(self, job_id: str) -> None:
         """Forget ``job_id``; the caller holds the lock."""
         self._stops.pop(job_id, None)
+        self._last_used.pop(job_id, None)
         processor = self._processors.pop(job_id, None)
         if processor is not None:
             processor.close()
@@ -127,6 +133,27 @@ class BaseWorkerActor:
         """Jobs whose files this actor holds open (for tests and monitoring)."""
         with self._lock:
             return sorted(self._processors)
+
+    @ray.method(concurrency_group=CONTROL)
+    def forget_idle_jobs(self, idle_s: float) -> list[str]:
+        """Close the files of jobs that had no unit here for ``idle_s`` seconds.
+
+        A warm actor outlives the commands that use it: this drops what a command killed
+        before it could release its jobs left open. A job of a live command that is
+        merely paused loses nothing: its next unit opens its files again.
+        """
+        with self._lock:
+            now = time.monotonic()
+            stale = [job for job, used in self._last_used.items()
+                     if now - used >= idle_s and job != self._running]
+            for job_id in stale:
+                self._close(job_id)
+            return stale
+
+    @ray.method(concurrency_group=CONTROL)
+    def pid(self) -> int:
+        """The actor's process id: the same pid across commands means a warm worker."""
+        return os.getpid()
 
     @ray.method(concurrency_group=CONTROL)
     def ping(self) -> bool:
