@@ -13,6 +13,7 @@ points at PostgreSQL, ``SEISPROC_RAY_ADDRESS`` (or ``address=``) at a Ray cluste
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,13 @@ def open_store(database_url: str | None = None) -> JobHistoryStorage:
 
 def open_manager(*, database_url: str | None = None, address: str | None = None,
                  workers: int | None = None, max_running: int = 4) -> JobManager:
-    """A JobManager on the default adapters. Ray starts (or is joined) on first use.
+    """A JobManager on the default adapters. Ray is joined on first use.
+
+    Ray is the one at ``address`` (or ``SEISPROC_RAY_ADDRESS``, ``RAY_ADDRESS``); the one
+    this process already joined; else seisproc's local Ray service, started on first use
+    and kept up while idle for ``SEISPROC_SERVICE_IDLE_S`` (600 s), with warm workers
+    (:mod:`seisproc.orchestration.service`). It never joins a Ray found through
+    ``/tmp/ray`` (a user's own, or a dead one's files).
 
     Units run on CPU workers, and on GPU workers when the cluster has GPUs (CUDA, or
     Apple's Metal): a flow's ``device`` picks (``auto``: a GPU if there is one). A flow
@@ -53,17 +60,29 @@ def open_manager(*, database_url: str | None = None, address: str | None = None,
     def ray_executor() -> Executor:
         from seisproc.orchestration import device_executor  # Ray loads only when a job runs
 
-        return device_executor(address=address, workers=workers)
+        return device_executor(address=_ray_address(address), workers=workers)
 
     def validate_flow(flow: Flow) -> None:
         if flow.device == "gpu":  # only a GPU request needs the cluster before it runs
             from seisproc.orchestration import check_device
 
-            check_device(flow, address)
+            check_device(flow, _ray_address(address))
 
     return JobManager(open_store(database_url), ray_executor,
                       CheckpointStore(seisproc_home() / "checkpoints"),
                       max_running=max_running, validate_flow=validate_flow)
+
+
+def _ray_address(address: str | None) -> str | None:
+    """``address``, or the one the environment names, or the local service's (started
+    and announced on stderr if needed); ``None`` when this process is already on a Ray."""
+    from seisproc.orchestration.service import resolve_address
+
+    return resolve_address(address, announce=_tell_stderr)
+
+
+def _tell_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def run_flow(flow: Flow, *, overwrite: bool = False, address: str | None = None,

@@ -69,6 +69,9 @@ def _register_commands() -> None:
 
     for command in (history, stats, report):
         cli.add_command(command)
+    from seisproc.cli.service import service
+
+    cli.add_command(service)
 
 
 _register_commands()

@@ -9,6 +9,13 @@ Outcomes come back as :class:`~seisproc.jobs.ports.Completion` s with the semant
 :class:`~seisproc.jobs.memory.ThreadExecutor`: a processing error is the original
 exception, a dead actor gives ``worker_lost`` (and is replaced at once, so the pool keeps
 its size), a stopped unit gives ``result=None``.
+
+On seisproc's local Ray service (:mod:`seisproc.orchestration.service`) the actors are
+*warm*: detached, named ``seisproc-<class>-<version>-<i>`` in the ``seisproc`` namespace
+and taken with ``get_if_exists``, so they outlive the command and the next command's pool
+finds them running (no 1.2-1.7 s start each). Such a pool releases its jobs at shutdown
+instead of killing its actors. On a cluster named by address the pool's actors are its
+own, and shutdown kills them, as before.
 """
 
 from __future__ import annotations
@@ -23,15 +30,21 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError, RayError, RayTaskError, WorkerCrashedError
 
+from seisproc._version import __version__
 from seisproc.jobs.ports import Completion, JobSpec
 from seisproc.jobs.units import WorkUnit
 from seisproc.orchestration.cluster import cluster_cpus, connect
+from seisproc.orchestration.service import NAMESPACE, on_service
 from seisproc.orchestration.workers import BaseWorkerActor, CpuWorkerActor, remote_class
 
 __all__ = ["RayExecutor", "WorkerStatus", "wait_ready"]
 
 _LOST = (RayActorError, WorkerCrashedError)
 """The actor is gone (ActorDiedError, ActorUnavailableError are RayActorErrors)."""
+STALE_JOB_S = 120.0
+"""A warm actor's job without a unit for this long is closed when a new pool attaches:
+its command was killed before it could release it."""
+RELEASE_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,9 @@ class RayExecutor:
         on the actor while one runs.
     actor_class
         The worker class; GPU workers plug in here.
+    warm
+        Use the warm named actors that outlive this process; by default when this
+        process runs on seisproc's local Ray service.
 
     Raises
     ------
@@ -89,8 +105,12 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None, workers: int | None = None,
                  units_per_worker: int = 2,
-                 actor_class: type[BaseWorkerActor] = CpuWorkerActor) -> None:
+                 actor_class: type[BaseWorkerActor] = CpuWorkerActor,
+                 warm: bool | None = None) -> None:
         connect(address)
+        self._warm = on_service() if warm is None else warm
+        self._jobs: set[str] = set()
+        """Jobs this pool ran units of: a warm pool releases them at shutdown."""
         self._actor_class = actor_class
         self._size = workers or cluster_cpus()
         self._units_per_worker = units_per_worker
@@ -98,7 +118,9 @@ class RayExecutor:
         self._pending: dict[Any, _Pending] = {}
         self._stopped: set[str] = set()
         self._control: list[Any] = []
-        self._pool = [self._start_worker() for _ in range(self._size)]
+        self._pool = [self._start_worker(i) for i in range(self._size)]
+        if self._warm:
+            self._control += [w.actor.forget_idle_jobs.remote(STALE_JOB_S) for w in self._pool]
 
     # ------------------------------------------------------------------ the port
     def capacity(self) -> int:
@@ -118,6 +140,7 @@ class RayExecutor:
         """
         with self._lock:
             worker = min(self._pool, key=lambda w: w.in_flight)
+            self._jobs.add(spec.job_id)
             ref = worker.actor.run_unit.remote(spec, unit)
             worker.in_flight += 1
             self._pending[ref] = _Pending(spec.job_id, unit, worker)
@@ -176,11 +199,16 @@ class RayExecutor:
             self._control += [w.actor.release_job.remote(job_id) for w in self._pool]
 
     def shutdown(self) -> None:
-        """Kill the pool's actors; Ray itself is left running, as it was found."""
+        """Kill the pool's actors (a warm pool: release its jobs on them and leave them
+        running); Ray itself is left running, as it was found."""
         with self._lock:
             pool, self._pool = self._pool, []
             self._pending.clear()
             self._control.clear()
+            jobs, self._jobs = sorted(self._jobs), set()
+        if self._warm:
+            _release_all(pool, jobs)
+            return
         for worker in pool:
             _kill(worker.actor)
 
@@ -208,9 +236,19 @@ class RayExecutor:
         for worker, node in zip(pool, nodes, strict=True):
             worker.node = node
 
-    def _start_worker(self) -> _Worker:
-        """A new actor, placed by SPREAD so a multi-node pool uses every node."""
-        actor = remote_class(self._actor_class).options(scheduling_strategy="SPREAD").remote()
+    @property
+    def warm(self) -> bool:
+        """Whether the pool's actors are the service's warm ones."""
+        return self._warm
+
+    def _start_worker(self, index: int) -> _Worker:
+        """A new actor, placed by SPREAD so a multi-node pool uses every node; on the
+        service, the warm actor of this ``index`` (started if it is not running)."""
+        options: dict[str, Any] = {"scheduling_strategy": "SPREAD"}
+        if self._warm:
+            options.update(name=warm_name(self._actor_class, index), namespace=NAMESPACE,
+                           lifetime="detached", get_if_exists=True)
+        actor = remote_class(self._actor_class).options(**options).remote()
         for job_id in self._stopped:  # a replacement must know which jobs are stopped
             self._control.append(actor.stop_job.remote(job_id))
         return _Worker(actor)
@@ -220,8 +258,9 @@ class RayExecutor:
         with self._lock:
             if dead not in self._pool:
                 return
-            self._pool[self._pool.index(dead)] = self._start_worker()
-        _kill(dead.actor)
+            index = self._pool.index(dead)
+            _kill(dead.actor)  # frees a warm actor's name for its replacement
+            self._pool[index] = self._start_worker(index)
 
     def _reap_control(self) -> None:
         """Collect finished control calls, so that errors from dead actors are consumed
@@ -249,6 +288,22 @@ def wait_ready(refs: Sequence[Any], timeout_s: float) -> list[Any]:
         more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
         ready += more
     return list(ready)
+
+
+def warm_name(actor_class: type[BaseWorkerActor], index: int) -> str:
+    """Name of the ``index``-th warm actor of ``actor_class``. The version is in it, so
+    a new seisproc never sends units to actors that run an older one's code."""
+    return f"seisproc-{actor_class.__name__}-{__version__}-{index}"
+
+
+def _release_all(pool: Sequence[_Worker], jobs: Sequence[str]) -> None:
+    """Release ``jobs`` on every warm actor of ``pool`` and wait (briefly) until they
+    have: a call still queued when this process disconnects would be lost."""
+    refs = [w.actor.release_job.remote(job) for w in pool for job in jobs]
+    if not refs:
+        return
+    with contextlib.suppress(RayError):
+        ray.wait(refs, num_returns=len(refs), timeout=RELEASE_WAIT_S)
 
 
 def _kill(actor: Any) -> None:
