@@ -3,6 +3,7 @@ folder with flows, and waiting on the job history (shared by the CLI job tests).
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -54,8 +55,16 @@ def seisproc(env: dict[str, str], *args: str, timeout: float = 180) -> subproces
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """``seisproc`` in a session of its own, with Ctrl-C (SIGINT) at its default even when
+    this test run was started in the background, where the shell ignores SIGINT and its
+    children (Python included) inherit that: a user's terminal delivers Ctrl-C."""
     return subprocess.Popen([*SEISPROC, *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def store(env: dict[str, str]) -> JobHistoryStorage:
