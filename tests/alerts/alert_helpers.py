@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from seisproc.alerts import Alert
@@ -65,3 +68,21 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
             return True
         time.sleep(0.005)
     return predicate()
+
+
+@contextlib.contextmanager
+def local_http_server(handler: type[BaseHTTPRequestHandler],
+                      **state: Any) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server on 127.0.0.1 (an ephemeral port) in a thread, with ``state`` set as
+    attributes the handler reads and writes; shut down on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    for name, value in state.items():
+        setattr(server, name, value)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 
 import pytest
-from alert_helpers import FakeClock, Recorder, make_snapshot, wait_for
+from alert_helpers import FakeClock, Recorder, local_http_server, make_snapshot, wait_for
 
 from seisproc.alerts import (
     ActionDispatcher,
@@ -49,15 +49,8 @@ class _Hook(BaseHTTPRequestHandler):
 @pytest.fixture
 def hook_server() -> Iterator[ThreadingHTTPServer]:
     """A webhook receiver on 127.0.0.1, an ephemeral port, in a thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    server.received = []  # type: ignore[attr-defined]
-    server.statuses = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with local_http_server(_Hook, received=[], statuses=[]) as server:
+        yield server
 
 
 def url_of(server: ThreadingHTTPServer) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alert_helpers import wait_for
+from alert_helpers import local_http_server, wait_for
 
 from seisproc.alerts import (
     ActionDispatcher,
@@ -65,15 +64,8 @@ class _Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[ThreadingHTTPServer]:
     """A receiver on 127.0.0.1 that answers 500 until the test says otherwise."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.requests = []  # type: ignore[attr-defined]
-    server.answer = (500, None)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with local_http_server(_Receiver, requests=[], answer=(500, None)) as server:
+        yield server
 
 
 def port_of(server: ThreadingHTTPServer) -> int:
