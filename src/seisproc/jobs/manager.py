@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -77,6 +78,7 @@ class JobManager:
                  validate_flow: Callable[[Flow], None] | None = None,
                  store_retry_s: float = 60.0, lease_ttl_s: float = LEASE_TTL_S,
                  lease_renew_s: float = LEASE_RENEW_S) -> None:
+        _freeze_what_is_loaded()
         self.store = store
         self.checkpoints = checkpoints
         self.max_running = max_running
@@ -335,3 +337,12 @@ class JobManager:
             self.cancel(job_id, message)
         else:
             raise KeyError(f"unknown action {action!r}")
+
+
+def _freeze_what_is_loaded() -> None:
+    """Move everything alive when an engine starts (numpy, SQLAlchemy, pydantic, the
+    processor registry) to the garbage collector's permanent generation, so its full
+    passes stop walking it: those passes stalled API calls for tens of ms. Measured with
+    ``benchmarks/submission_latency.py`` on 2 cores: submit() p99 61-74 ms (one or two
+    calls in 50) without, 6-10 ms with."""
+    gc.freeze()
