@@ -344,5 +344,13 @@ def _freeze_what_is_loaded() -> None:
     processor registry) to the garbage collector's permanent generation, so its full
     passes stop walking it: those passes stalled API calls for tens of ms. Measured with
     ``benchmarks/submission_latency.py`` on 2 cores: submit() p99 61-74 ms (one or two
-    calls in 50) without, 6-10 ms with."""
-    gc.freeze()
+    calls in 50) without, 6-10 ms with. Once per process: a later engine would freeze the
+    garbage cycles made since, and they would never be collected."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.collect()
+        gc.freeze()
+
+
+_FROZEN = False
