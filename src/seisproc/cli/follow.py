@@ -26,6 +26,14 @@ def follow_job(manager: JobManager, job: Job, on_interrupt: str = "cancel") -> J
     or PAUSED after Ctrl-C with ``on_interrupt="pause"``; raises
     :class:`JobDidNotComplete` (one line for the CLI) for FAILED or CANCELLED.
     """
+    try:  # an interrupt while the progress bar starts counts as one during the wait
+        final = _follow(manager, job)
+    except KeyboardInterrupt:
+        final = _stop(manager, job, on_interrupt)
+    return _report(final)
+
+
+def _follow(manager: JobManager, job: Job) -> Job:
     with trace_progress(job.name, total=job.progress.traces_total or 0) as bar:
         task = bar.task_ids[0]
 
@@ -36,24 +44,21 @@ def follow_job(manager: JobManager, job: Job, on_interrupt: str = "cancel") -> J
 
         unsubscribe = manager.subscribe(show)
         try:
-            final = _wait(manager, job, on_interrupt)
+            return manager.wait(job.id)  # paused from another terminal: keep following
         finally:
             unsubscribe()
-    return _report(final)
 
 
-def _wait(manager: JobManager, job: Job, on_interrupt: str) -> Job:
-    try:
-        return manager.wait(job.id)  # paused from another terminal: keep following
-    except KeyboardInterrupt:
-        if on_interrupt == "pause":
-            click.echo("\npausing: letting the units in flight land…", err=True)
-            manager.close(active="pause")
-            return manager.get(job.id)
-        click.echo("\ncancelling: stopping the workers and removing the partial output…",
-                   err=True)
-        manager.cancel(job.id, "cancelled by Ctrl-C")
-        return manager.wait(job.id, timeout_s=30)
+def _stop(manager: JobManager, job: Job, on_interrupt: str) -> Job:
+    """Ctrl-C (or SIGTERM, SIGHUP): pause or cancel the job, as asked."""
+    if on_interrupt == "pause":
+        click.echo("\npausing: letting the units in flight land…", err=True)
+        manager.close(active="pause")
+        return manager.get(job.id)
+    click.echo("\ncancelling: stopping the workers and removing the partial output…",
+               err=True)
+    manager.cancel(job.id, "cancelled by Ctrl-C")
+    return manager.wait(job.id, timeout_s=30)
 
 
 def _report(job: Job) -> Job:
