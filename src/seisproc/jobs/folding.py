@@ -9,13 +9,14 @@ other jobs' units included, is still folded.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from seisproc.errors import ProcessingError
 from seisproc.jobs.decisions import Effect, Event, decide
 from seisproc.jobs.events import JobEvent, JobEventKind
-from seisproc.jobs.model import JobError
+from seisproc.jobs.model import JobError, JobState
 from seisproc.jobs.ports import Completion
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.units import UnitResult
@@ -84,7 +85,7 @@ def _make_durable(scheduler: Scheduler, job_id: str, units: list[Completion]) ->
         scheduler.checkpoints.append_many(job_id, [c.unit.number for c in units])
     except OSError as error:
         job = scheduler.jobs[job_id]
-        if not job.state.is_terminal() and job.state.value != "CANCELLING":
+        if job.state.is_active() and job.state is not JobState.CANCELLING:
             scheduler.on(job_id, Event.UNIT_FAILED, error=JobError("OSError", (
                 f"{scheduler.checkpoints.path(job_id)}: cannot record progress: {error}")))
         return
@@ -94,8 +95,6 @@ def _make_durable(scheduler: Scheduler, job_id: str, units: list[Completion]) ->
 
 def _announce(scheduler: Scheduler, completion: Completion) -> None:
     """PROGRESS, then UNIT_COMPLETED, for a unit whose checkpoint is durable."""
-    import dataclasses
-
     result, run = completion.result, scheduler.runs.get(completion.job_id)
     job = scheduler.jobs.get(completion.job_id)
     if result is None or run is None or job is None or job.state.is_terminal():

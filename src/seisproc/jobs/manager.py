@@ -277,6 +277,8 @@ class JobManager:
         """Take over a job from the history whose owner is gone, for resume or cancel."""
         job = adopt(self.store, self.get(job_id), self.owner, self.lease_ttl_s)
         self._start()
+        # taken in as it is: DRAINED changes nothing for an INTERRUPTED job and finishes
+        # the cancellation of a CANCELLING one (no unit of it is in flight here)
         self._scheduler.post(Request(Event.DRAINED, job.id, job=job))
         return job
 
