@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect, select
 
 from seisproc.history import JobHistoryStorage
-from seisproc.history.migrate import alembic_config, head_revision
+from seisproc.history.migrate import SHIPPED_HEAD, alembic_config, head_revision
 from seisproc.history.models import Base, JobEventRow, JobRow, job_to_row
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
 from seisproc.jobs.ports import ControlRequest
@@ -114,6 +114,11 @@ def columns(url: str, table: str) -> set[str]:
 
 def control_request_columns(url: str) -> set[str]:
     return columns(url, "control_requests")
+
+
+def test_shipped_head_names_the_newest_script_so_the_fast_check_cannot_skip_a_migration(
+) -> None:
+    assert head_revision() == SHIPPED_HEAD
 
 
 class MigrationContract:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 
 from seisproc.io.headers import TRACE_HEADER_BYTES, header_field, write_column
 from seisproc.io.samples import IBM, IEEE, sample_format
@@ -53,6 +52,8 @@ _REFLECTORS = np.array([
 
 def ricker_spectrum(n_fft: int, dt_s: float, peak_hz: float) -> np.ndarray:
     """rfft of a zero-phase Ricker wavelet with peak frequency ``peak_hz``, peak amplitude 1."""
+    import scipy.fft  # on first use: half a second a command need not pay
+
     f = scipy.fft.rfftfreq(n_fft, dt_s)
     spectrum = (f / peak_hz) ** 2 * np.exp(-((f / peak_hz) ** 2))
     peak = float(scipy.fft.irfft(spectrum, n_fft)[0])
@@ -75,6 +76,8 @@ def _spikes(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) 
 
 def _convolve(spikes: np.ndarray, spectrum: np.ndarray, n_fft: int) -> np.ndarray:
     n = spikes.shape[1]
+    import scipy.fft  # on first use: half a second a command need not pay
+
     out = scipy.fft.irfft(scipy.fft.rfft(spikes, n_fft, axis=1) * spectrum, n_fft, axis=1)
     return np.asarray(out[:, :n])
 
@@ -85,6 +88,8 @@ def shot_gather(geometry: SurveyGeometry, shot: int, seed: int = 0) -> np.ndarra
     dt_s = g.dt_ms / 1000.0
     rng = np.random.default_rng([seed, shot])
     x = np.abs(g.offsets_m())
+    import scipy.fft  # on first use: half a second a command need not pay
+
     n_fft = scipy.fft.next_fast_len(g.samples + 256, real=True)
     t0, v, rc = (_REFLECTORS[:, i : i + 1] for i in range(3))
     t0 = t0 * (1 + 0.02 * np.sin(shot / 7.0))  # gentle structure along the line

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import array_api_compat
 import numpy as np
-import scipy.fft
 
 if TYPE_CHECKING:
     from seisproc.jobs.units import UnitResult
@@ -241,6 +240,8 @@ def _dominant_hz(data: Any, live: np.ndarray, dt_ms: float) -> float | None:
         return None
     traces = _rows(data, live[_spread(live.size, SPECTRUM_TRACES)])
     traces -= np.add.reduce(traces, axis=1, keepdims=True) / n_samples
+    import scipy.fft  # on first use: half a second a command need not pay
+
     n_fft = int(scipy.fft.next_fast_len(n_samples, real=True))
     amplitude = np.add.reduce(np.abs(scipy.fft.rfft(traces, n=n_fft, axis=-1)), axis=0)
     amplitude[0] = 0.0

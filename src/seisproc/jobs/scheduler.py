@@ -156,6 +156,8 @@ class Scheduler:
 
     def _turn(self) -> None:
         self._read_inbox()
+        if self._stopped:  # not another idle wait: close() is waiting on this thread
+            return
         self._ensure_executor()
         self._start_queued()
         dispatch_units(self)

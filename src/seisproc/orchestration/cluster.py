@@ -62,6 +62,8 @@ ENV_DEFAULTS: dict[str, str] = {
 }
 
 _started_here = False
+_instance_here = False
+"""Whether :func:`connect` started a new local instance (not joined a running one)."""
 _connect_lock = threading.Lock()
 _stalled: _Attempt | None = None
 """A ``ray.init`` that :func:`connect` stopped waiting for; the next join waits for it."""
@@ -116,7 +118,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
     Traceback (most recent call last):
     ClusterUnreachable: cannot reach a Ray cluster at 127.0.0.1:1 (nothing listens on ...
     """
-    global _started_here
+    global _started_here, _instance_here
     with _connect_lock:  # two threads (GUI, scheduler) must not start two instances
         address = address or os.environ.get(ADDRESS_ENV) or None
         target = address or os.environ.get("RAY_ADDRESS") or None
@@ -142,6 +144,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             ignore_reinit_error=True,
         )
         _started_here = True
+        _instance_here = not joining
 
 
 def local_resources() -> dict[str, float] | None:
@@ -359,11 +362,19 @@ def ray_shutdown_if_started() -> None:
     A connection the caller made itself is left alone: whoever called ``ray.init``
     decides when it ends.
     """
-    global _started_here
+    global _started_here, _instance_here
     with _connect_lock:
         if _started_here and ray.is_initialized():
             ray.shutdown()
-        _started_here = False
+        _started_here = _instance_here = False
+
+
+def stop_own_instance() -> None:
+    """Before a process leaves without Python's exit handlers: shut down a local Ray
+    instance that :func:`connect` started here, whose processes would otherwise outlive
+    it. A joined cluster needs nothing: its GCS sees a driver go as it sees one killed."""
+    if _instance_here:
+        ray_shutdown_if_started()
 
 
 def cluster_cpus() -> int:

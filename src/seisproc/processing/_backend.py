@@ -4,7 +4,9 @@ Processors are written once against the Python array API. The few operations whe
 generic route is slow or missing dispatch here on the array type: numpy arrays use
 ``scipy.fft`` (about 3x faster than ``numpy.fft`` on gathers) and ``scipy.ndimage``;
 torch tensors use ``torch.fft`` and ``torch.nn.functional`` on whatever device they live
-on. torch is imported only when a torch tensor arrives, so it stays optional.
+on. torch is imported only when a torch tensor arrives, so it stays optional; scipy only
+when a numpy kernel first runs, so that the driver of a job, which validates a flow but
+never runs it, does not pay half a second for it on every command.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
-import scipy.fft
-from scipy.ndimage import uniform_filter1d
 
 from seisproc.errors import ProcessingError
 
@@ -89,12 +89,16 @@ def time_window(window_ms: tuple[float, float], sample_interval_ms: float, n_sam
 
 def fast_length(n: int) -> int:
     """The smallest length >= ``n`` that real FFTs compute quickly (2, 3, 5 factors)."""
+    import scipy.fft
+
     return int(scipy.fft.next_fast_len(n, real=True))
 
 
 def rfft(x: Array, n: int) -> Array:
     """Real FFT along the last axis, zero-padded to ``n`` samples."""
     if isinstance(x, np.ndarray):
+        import scipy.fft
+
         return scipy.fft.rfft(x, n=n, axis=-1)
     return namespace(x).fft.rfft(x, n=n, axis=-1)
 
@@ -102,6 +106,8 @@ def rfft(x: Array, n: int) -> Array:
 def irfft(spectrum: Array, n: int) -> Array:
     """Inverse of :func:`rfft`: ``n`` real samples along the last axis."""
     if isinstance(spectrum, np.ndarray):
+        import scipy.fft
+
         return scipy.fft.irfft(spectrum, n=n, axis=-1)
     return namespace(spectrum).fft.irfft(spectrum, n=n, axis=-1)
 
@@ -188,6 +194,8 @@ def _moving_mean_numpy(x: np.ndarray, width: int, dtype: Any) -> np.ndarray:
 def _truncated_window_mean(x: np.ndarray, width: int, dtype: Any) -> np.ndarray:
     """``uniform_filter1d``'s zero-padded mean (a double-precision running sum), rescaled
     where the window runs past a trace end to the mean of the samples that exist."""
+    from scipy.ndimage import uniform_filter1d
+
     mean: np.ndarray = uniform_filter1d(x, width, axis=-1, output=dtype, mode="constant")
     n, half = x.shape[-1], width // 2  # half < n: the width is at most 2n - 1
     scale = (width / _window_counts(np.ones(n, dtype=bool), width)).astype(dtype)
