@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,8 @@ def test_run_processes_the_flow_and_reports_where_the_output_is(project: Path) -
     result = invoke("run", str(project / "flow.yaml"))
     assert result.exit_code == 0, result.output
     assert "shots_bp_agc.sgy" in result.output and "96" in result.output
+    worker_time = next(line for line in result.output.splitlines() if "worker time" in line)
+    assert all(stage in worker_time for stage in ("bandpass", "agc")), worker_time
     with segyio.open(project / "shots_bp_agc.sgy", ignore_geometry=True) as f:
         assert f.tracecount == 96
 
@@ -159,6 +162,23 @@ def test_console_entry_point_runs_as_a_module(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "seisproc", "--version"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0 and "seisproc" in done.stdout
+
+
+def test_the_command_leaves_with_its_exit_code_and_every_line_written(tmp_path: Path) -> None:
+    """The console script ends with ``os._exit`` once the command is done: the streams
+    are flushed first, and the exit code is the command's."""
+    missing = subprocess.run([sys.executable, "-m", "seisproc", "run",
+                              str(tmp_path / "nope.yaml")], capture_output=True, text=True,
+                             check=False)
+    assert missing.returncode == 1 and "nope.yaml" in missing.stderr
+    usage = subprocess.run([sys.executable, "-m", "seisproc", "nosuch"], capture_output=True,
+                           text=True, check=False)
+    assert usage.returncode == 2 and "No such command 'nosuch'" in usage.stderr
+    listing = subprocess.run([sys.executable, "-m", "seisproc", "processors"],
+                             capture_output=True, text=True, check=False,
+                             env={**os.environ, "SEISPROC_HOME": str(tmp_path)})
+    assert listing.returncode == 0 and listing.stdout.rstrip().splitlines()[-1].strip()
+    assert "agc" in listing.stdout
 
 
 def test_a_broken_history_database_is_one_line(tmp_path: Path, monkeypatch) -> None:
