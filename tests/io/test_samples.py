@@ -11,7 +11,14 @@ import pytest
 import segyio
 
 from seisproc.errors import SegyFormatError
-from seisproc.io.samples import decode, encode, float32_to_ibm, ibm_to_float32, sample_format
+from seisproc.io.samples import (
+    decode,
+    encode,
+    encode_into,
+    float32_to_ibm,
+    ibm_to_float32,
+    sample_format,
+)
 
 F32 = np.finfo(np.float32)
 
@@ -107,6 +114,41 @@ def test_ibm_below_float32_normal_range_and_unnormalized_read_as_their_value() -
     assert ours[0] > 0 and ours[5] == np.float32(2.0**-24)
 
 
+def every_leading_pair_of_bytes(seed: int) -> np.ndarray:
+    """IBM words with every value of their first two bytes (sign, exponent, the mantissa's
+    leading byte), random last two, and the zeros segyio misreads (0x40000000)."""
+    rng = np.random.default_rng(seed)
+    first = np.arange(1 << 16, dtype=np.uint32) << 16
+    words = first | rng.integers(0, 1 << 16, first.size, dtype=np.uint32)
+    words[::7] &= 0xFF000000  # zero mantissas under every exponent
+    return rng.permutation(words)
+
+
+def test_ibm_read_through_segyio_equals_the_bit_by_bit_conversion_for_every_word() -> None:
+    """Words segyio's C code gets wrong, scattered among those it gets right, read as
+    the exact conversion reads them: the fast path never trades a value for speed."""
+    words = every_leading_pair_of_bytes(5)
+    fast = ibm_to_float32(words.astype(">u4"))
+    exact = ibm_to_float32(words.astype("<u4"))  # little-endian words go bit by bit
+    mismatch = np.flatnonzero(fast.view(np.uint32) != exact.view(np.uint32))
+    assert mismatch.size == 0, [(hex(words[i]), fast[i], exact[i]) for i in mismatch[:5]]
+    assert ibm_to_float32(np.array([0x40000000], dtype=">u4"))[0] == 0  # segyio: 0.03125
+
+
+def test_ibm_read_of_a_gather_inside_trace_records_converts_the_samples_only() -> None:
+    """As a job reads: the samples field of whole records, a strided view."""
+    words = every_leading_pair_of_bytes(6)[: 64 * 1000].reshape(64, 1000)
+    records = np.zeros(64, dtype=[("header", "u1", 240), ("samples", ">u4", 1000)])
+    records["header"] = 0xAB
+    records["samples"] = words
+    samples = decode(records["samples"], sample_format(1))
+    assert samples.shape == (64, 1000) and samples.flags.c_contiguous
+    np.testing.assert_array_equal(samples.view(np.uint32),
+                                  ibm_to_float32(words.astype("<u4")).view(np.uint32))
+    assert np.all(records["header"] == 0xAB)
+    np.testing.assert_array_equal(records["samples"], words)  # the input is left as read
+
+
 def test_ibm_round_trip_is_exact_for_values_with_at_most_21_significant_bits() -> None:
     rng = np.random.default_rng(3)
     values = (rng.integers(-2**20, 2**20, 10_000) * 2.0 ** rng.integers(-60, 60, 10_000))
@@ -152,3 +194,13 @@ def test_ieee_encode_and_decode_are_exact_in_both_byte_orders() -> None:
         decoded = decode(raw, sample_format(5))
         assert decoded.dtype == np.float32
         np.testing.assert_array_equal(decoded.view(np.uint32), samples.view(np.uint32))
+
+
+@pytest.mark.parametrize("endian", ["big", "little"])
+@pytest.mark.parametrize("code", [1, 2, 3, 5, 6, 8])
+def test_encoding_into_a_records_field_stores_what_encode_returns(code: int, endian: str) -> None:
+    fmt = sample_format(code)
+    samples = np.array([[0.0, -0.0, 1.5, -2.5, 126.7, -1e6, 3e4, 7.25]], dtype=np.float32)
+    records = np.zeros(1, dtype=[("header", "u1", 240), ("samples", fmt.dtype(endian), 8)])
+    encode_into(records["samples"], samples, fmt)
+    assert records["samples"].tobytes() == encode(samples, fmt, endian).tobytes()

@@ -1,21 +1,29 @@
 """Sample formats of SEG-Y traces and their conversion to and from float32.
 
-IBM System/360 floats are converted with numpy bit operations, which run on a whole
-gather at once and match segyio's C conversion bit for bit for every float32 written and
-every normalized IBM value read that float32 can hold. IBM values beyond float32's range
-read as +-inf (segyio gives NaN); those below its normal range and unnormalized ones read
-as the nearest float32, where segyio's table-driven conversion goes wrong.
+IBM System/360 floats are read through segyio's C conversion where it is exact, and
+with numpy bit operations where it is not. segyio's C code is 3x faster than numpy on a
+gather, and exact for every normalized IBM value float32 can hold, which is what nearly
+every file holds; a 64 K-entry table on each word's first two bytes finds the others
+(zeros aside) in one pass, and only those are converted again with numpy. IBM values
+beyond float32's range read as +-inf (segyio gives NaN); those below its normal range
+and unnormalized ones read as the nearest float32, where segyio's table-driven
+conversion goes wrong. Writing uses numpy bit operations, which match segyio bit for bit
+for every float32.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
+import segyio
+from segyio import _segyio  # segyio.tools.native's C routine, without its extra copy
 
 from seisproc.errors import SegyFormatError
 
-__all__ = ["SampleFormat", "sample_format", "ibm_to_float32", "float32_to_ibm", "IBM", "IEEE"]
+__all__ = ["SampleFormat", "sample_format", "decode", "encode", "encode_into",
+           "ibm_to_float32", "float32_to_ibm", "IBM", "IEEE"]
 
 IBM = 1
 IEEE = 5
@@ -70,6 +78,18 @@ def decode(raw: np.ndarray, fmt: SampleFormat) -> np.ndarray:
     return raw.astype(np.float32)
 
 
+def encode_into(out: np.ndarray, samples: np.ndarray, fmt: SampleFormat) -> None:
+    """Store float32 ``samples`` into ``out``, an array of ``fmt``'s stored type in the
+    file's byte order (e.g. a records array's samples field): the assignment swaps
+    bytes as it copies, one pass fewer than :func:`encode` and a copy."""
+    if fmt.code == IBM:
+        out[...] = float32_to_ibm(samples)
+    elif fmt.is_float:
+        out[...] = samples
+    else:
+        out[...] = _rounded(samples, fmt)
+
+
 def encode(samples: np.ndarray, fmt: SampleFormat, endian: str) -> np.ndarray:
     """float32 samples to the stored representation of ``fmt`` in ``endian`` order."""
     if fmt.code == IBM:
@@ -77,13 +97,60 @@ def encode(samples: np.ndarray, fmt: SampleFormat, endian: str) -> np.ndarray:
     elif fmt.is_float:
         out = samples
     else:
-        info = np.iinfo(fmt.base)
-        out = np.clip(np.rint(samples), info.min, info.max)
+        out = _rounded(samples, fmt)
     return np.asarray(out).astype(fmt.dtype(endian), copy=False)
 
 
+def _rounded(samples: np.ndarray, fmt: SampleFormat) -> np.ndarray:
+    """Samples rounded to the nearest integer and clipped to an integer format's range."""
+    info = np.iinfo(fmt.base)
+    rounded: np.ndarray = np.clip(np.rint(samples), info.min, info.max)
+    return rounded
+
+
 def ibm_to_float32(words: np.ndarray) -> np.ndarray:
-    """IBM single-precision words (uint32 of any byte order) to float32.
+    """IBM single-precision words (uint32 of any byte order) to float32: through
+    segyio's C conversion for big-endian words on a little-endian machine (every file but
+    a rev 2 little-endian one, on x86 and ARM), else through :func:`_ibm_by_bits`."""
+    if words.dtype == _BIG_U4 and sys.byteorder == "little":
+        return _ibm_through_segyio(words)
+    return _ibm_by_bits(words)
+
+
+_BIG_U4 = np.dtype(">u4")
+_IBM_CODE = int(segyio.SegySampleFormat.IBM_FLOAT_4_BYTE)
+
+
+def _segyio_exact() -> np.ndarray:
+    """For each value of a big-endian word's first two bytes (sign and exponent, then the
+    mantissa's leading byte), read as the low 16 bits of the little-endian integer:
+    whether segyio converts the word exactly (a normalized value float32 holds)."""
+    low = np.arange(1 << 16, dtype=np.uint32)
+    exponent, lead = low & 0x7F, (low >> 12) & 0xF
+    exact: np.ndarray = (exponent >= 0x22) & (exponent <= 0x60) & (lead != 0)
+    return exact
+
+
+_SEGYIO_EXACT = _segyio_exact()
+
+
+def _ibm_through_segyio(words: np.ndarray) -> np.ndarray:
+    buffer = np.array(words, dtype=_BIG_U4, order="C")  # converted in place below
+    swapped = buffer.view(np.uint32)
+    exact = _SEGYIO_EXACT[swapped.astype(np.uint16)]
+    redo = None
+    if not exact.all():  # zeros, or values segyio misreads: keep their words
+        exact |= (swapped & np.uint32(0xFFFFFF7F)) == 0  # 0 and -0: segyio reads +0.0
+        redo = np.flatnonzero(~exact.reshape(-1))
+        redo_words = buffer.reshape(-1)[redo]
+    samples: np.ndarray = _segyio.native(buffer.view(np.float32), _IBM_CODE)
+    if redo is not None and redo.size:
+        samples.reshape(-1)[redo] = _ibm_by_bits(redo_words)
+    return samples
+
+
+def _ibm_by_bits(words: np.ndarray) -> np.ndarray:
+    """IBM single-precision words (uint32 of any byte order) to float32, in numpy.
 
     value = (-1)**sign * 0.mantissa(24 bits, base 16) * 16**(exponent - 64). The 24-bit
     mantissa is exact in float32, so one ``ldexp`` by ``4 * exponent - 280`` gives the
@@ -101,17 +168,28 @@ def ibm_to_float32(words: np.ndarray) -> np.ndarray:
 def float32_to_ibm(values: np.ndarray) -> np.ndarray:
     """float32 to IBM words (native uint32), truncating the mantissa as segyio does.
 
-    With ``t = exponent - 126`` the IEEE value is ``0.1f * 2**t``; IBM needs a base-16
-    exponent ``ceil(t / 4)`` and the 24-bit fraction shifted right by the 0-3 bits that
-    rounding the exponent up costs. All in 32-bit integer operations (3x faster than a
-    64-bit version on a gather).
+    With ``E`` the IEEE exponent field the value is ``0.1f * 2**(E - 126)``; IBM needs
+    the base-16 exponent ``ceil((E - 126) / 4)``, i.e. ``((E + 5) >> 2) - 32``, and the
+    24-bit fraction shifted right by the ``(2 - E) & 3`` bits that rounding the exponent
+    up costs. All in unsigned 32-bit operations, in place: 6x faster than with signed
+    temporaries, which matters as every sample of an IBM output goes through here.
     """
+    u = np.uint32
     ieee = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
-    t = ((ieee >> 23) & np.uint32(0xFF)).astype(np.int32) - 126
-    e16 = (t + 3) >> 2  # ceil(t / 4); >> is an arithmetic shift on int32
-    shift = ((e16 << 2) - t).astype(np.uint32)
-    ibm = ((ieee & np.uint32(0x007FFFFF)) | np.uint32(0x00800000)) >> shift
-    ibm |= (e16 + 64).astype(np.uint32) << 24
-    ibm |= ieee & np.uint32(0x80000000)
-    zero = (ieee & np.uint32(0x7FFFFFFF)) == 0
-    return np.where(zero, np.uint32(0), ibm)  # -0.0 too, as segyio
+    exponent = ieee >> u(23)
+    exponent &= u(0xFF)
+    ibm = ieee & u(0x007FFFFF)
+    ibm |= u(0x00800000)
+    shift = np.subtract(u(2), exponent)
+    shift &= u(3)
+    ibm >>= shift
+    exponent += u(5)
+    exponent >>= u(2)
+    exponent += u(32)  # ((E + 5) >> 2) - 32 + 64: the excess-64 IBM exponent
+    exponent <<= u(24)
+    ibm |= exponent
+    np.bitwise_and(ieee, u(0x80000000), out=exponent)  # the sign, reusing the buffer
+    ibm |= exponent
+    np.left_shift(ieee, u(1), out=exponent)  # zero without its sign: 0 and -0
+    np.multiply(ibm, exponent != 0, out=ibm)  # are written as a plain 0, as segyio does
+    return ibm

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from seisproc.errors import OutputError
-from seisproc.io.samples import IBM, IEEE, encode, sample_format
+from seisproc.io.samples import IBM, IEEE, encode_into, sample_format
 from seisproc.io.segy import TEXT_HEADER_BYTES, SegyFile, SegyLayout, contiguous_runs
 from seisproc.io.textheader import stamp_provenance
 
@@ -118,17 +118,28 @@ class SegyWriter:
 
     def write(self, positions: np.ndarray, headers: np.ndarray, samples: np.ndarray) -> None:
         """Write traces at ``positions``: raw headers ``(n, 240)``, float32 samples."""
-        positions = np.asarray(positions, dtype=np.int64)
-        records = np.empty(len(positions), dtype=self._dtype)
+        self.write_records(positions, self.pack(headers, samples))
+
+    def pack(self, headers: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        """Trace records as the output stores them: raw headers ``(n, 240)`` and float32
+        samples encoded in the output's sample format and byte order."""
+        records = np.empty(len(headers), dtype=self._dtype)
         records["header"] = headers
-        records["samples"] = encode(samples, self.layout.format, self.layout.endian)
+        encode_into(records["samples"], samples, self.layout.format)
+        return records
+
+    def write_records(self, positions: np.ndarray, records: np.ndarray) -> None:
+        """Write :meth:`pack`'s ``records`` at ``positions``, one system call per run of
+        consecutive positions, straight from the array (no copy)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        raw = np.ascontiguousarray(records).view(np.uint8).reshape(len(records), -1)
         for start, stop in contiguous_runs(positions):
             offset = self.layout.data_offset + int(positions[start]) * self.layout.trace_bytes
-            data = records[start:stop].tobytes()
+            data = raw[start:stop].data.cast("B")
             self._pwrite(data, offset)
             _start_writeback(self._fd, offset, len(data))
 
-    def _pwrite(self, data: bytes, offset: int) -> None:
+    def _pwrite(self, data: bytes | memoryview, offset: int) -> None:
         try:
             view = memoryview(data)
             while view:
