@@ -5,6 +5,7 @@ system only the writing node can flush its cache."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,3 +86,28 @@ def test_each_unit_is_synced_before_the_next_one_starts(
     assert kinds[-1] == "sync"
     first_sync = kinds.index("sync")
     assert "write" in kinds[:first_sync] and "write" in kinds[first_sync:]
+
+
+def test_a_unit_reports_where_its_time_went_stage_by_stage(
+        small_survey: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flow = Flow.from_mapping({"name": "t", "input": str(small_survey),
+                              "output": str(tmp_path / "out.sgy"), "gather_by": "ffid",
+                              "steps": [{"bandpass": {"f1": 5, "f2": 10, "f3": 40, "f4": 60}},
+                                        {"agc": {"window_ms": 200}}]})
+    plan = plan_job(flow, gathers_per_unit=3)
+    real_sync = os.fdatasync
+
+    def slow_sync(fd: int) -> None:
+        time.sleep(0.2)
+        real_sync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow_sync)
+    with UnitProcessor(plan.flow, plan.partial_path, plan.output_layout) as worker:
+        result = worker.run(plan.units[0])
+    assert result is not None
+    stages = dict(result.stages)
+    assert list(stages) == ["read", "decode", "bandpass", "agc", "qc", "encode", "write",
+                            "sync"]
+    assert stages["sync"] >= 0.2 and max(stages, key=stages.__getitem__) == "sync"
+    assert sum(stages.values()) <= result.seconds  # laps of the unit's own time
+    assert sum(stages.values()) >= 0.9 * result.seconds

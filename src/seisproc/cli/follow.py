@@ -7,9 +7,10 @@ import click
 from seisproc.cli.progress import trace_progress
 from seisproc.cli.report import print_job_summary
 from seisproc.errors import SeisprocError
-from seisproc.jobs.events import JobEvent
+from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.stages import add_stages
 
 __all__ = ["follow_job", "JobDidNotComplete"]
 
@@ -26,19 +27,25 @@ def follow_job(manager: JobManager, job: Job, on_interrupt: str = "cancel") -> J
     or PAUSED after Ctrl-C with ``on_interrupt="pause"``; raises
     :class:`JobDidNotComplete` (one line for the CLI) for FAILED or CANCELLED.
     """
+    stages: dict[str, float] = {}
     try:  # an interrupt while the progress bar starts counts as one during the wait
-        final = _follow(manager, job)
+        final = _follow(manager, job, stages)
     except KeyboardInterrupt:
         final = _stop(manager, job, on_interrupt)
-    return _report(final)
+    return _report(final, stages)
 
 
-def _follow(manager: JobManager, job: Job) -> Job:
+def _follow(manager: JobManager, job: Job, stages: dict[str, float]) -> Job:
+    """Follow to the end, adding the workers' stage times of each unit into ``stages``."""
     with trace_progress(job.name, total=job.progress.traces_total or 0) as bar:
         task = bar.task_ids[0]
 
         def show(event: JobEvent) -> None:
-            if event.job.id == job.id and event.job.progress.traces_total:
+            if event.job.id != job.id:
+                return
+            if event.kind is JobEventKind.UNIT_COMPLETED:
+                add_stages(stages, event.detail.get("stages", {}).items())
+            if event.job.progress.traces_total:
                 bar.update(task, total=event.job.progress.traces_total,
                            completed=event.job.progress.traces_done)
 
@@ -61,8 +68,8 @@ def _stop(manager: JobManager, job: Job, on_interrupt: str) -> Job:
     return manager.wait(job.id, timeout_s=30)
 
 
-def _report(job: Job) -> Job:
-    print_job_summary(job)
+def _report(job: Job, stages: dict[str, float]) -> Job:
+    print_job_summary(job, stages=stages)
     if job.state is JobState.PAUSED:
         click.echo(f"\nJob {job.id} is paused. Resume it with: seisproc resume {job.id}")
     elif job.state is JobState.FAILED:

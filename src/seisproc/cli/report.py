@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from seisproc.analytics.format import human_clock
 from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.stages import breakdown
 
 __all__ = ["print_job_summary", "jobs_table", "job_json"]
 
@@ -20,8 +22,10 @@ _STATE_STYLE = {
 }
 
 
-def print_job_summary(job: Job, console: Console | None = None) -> None:
-    """Two columns: what ran, how much, how fast, where the output is."""
+def print_job_summary(job: Job, console: Console | None = None,
+                      stages: Mapping[str, float] | None = None) -> None:
+    """Two columns: what ran, how much, how fast, where the output is; with ``stages``
+    (the workers' seconds per stage, summed), where the workers' time went."""
     console = console or Console()
     p = job.progress
     table = Table(show_header=False, box=None, padding=(0, 2))
@@ -37,6 +41,8 @@ def print_job_summary(job: Job, console: Console | None = None) -> None:
     seconds = job.duration_s or 0.0
     rate = p.traces_done / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.2f} s ({rate:,.0f} traces/s)")
+    if stages and breakdown(stages):
+        table.add_row("worker time", breakdown(stages))
     if job.nodes:
         table.add_row("nodes", ", ".join(node[:12] for node in job.nodes))
     if job.state is JobState.COMPLETED and Path(job.output).exists():

@@ -148,7 +148,16 @@ class SegyFile:
         return out
 
     def read(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Samples as float32 ``(n, n_samples)`` and raw headers ``(n, 240)`` uint8.
+        """Samples as float32 ``(n, n_samples)`` and raw headers ``(n, 240)`` uint8."""
+        records = self.read_records(positions)
+        return self.samples_of(records), records["header"]
+
+    def samples_of(self, records: np.ndarray) -> np.ndarray:
+        """The float32 samples ``(n, n_samples)`` of :meth:`read_records`' records."""
+        return decode(records["samples"], self.layout.format)
+
+    def read_records(self, positions: np.ndarray) -> np.ndarray:
+        """Whole trace records as stored (:meth:`SegyLayout.record_dtype`), undecoded.
 
         Consecutive traces are read with one system call per run, so a gather of a file
         sorted by its key costs one read.
@@ -164,7 +173,7 @@ class SegyFile:
             if got != (stop - start) * size:
                 raise SegyFormatError(f"{self.path}: short read at trace {positions[start]}: "
                                       "the file changed or was truncated while open")
-        return decode(records["samples"], self.layout.format), records["header"]
+        return records
 
     def read_samples(self, positions: np.ndarray) -> np.ndarray:
         return self.read(positions)[0]

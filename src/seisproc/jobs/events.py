@@ -29,8 +29,9 @@ class JobEventKind(StrEnum):
     PROGRESS = "progress"
     UNIT_COMPLETED = "unit_completed"
     """After a unit's ``PROGRESS``: ``detail`` has ``unit``, ``seconds``, ``traces``,
-    ``node``, ``non_finite`` and ``qc`` (a :meth:`~seisproc.jobs.qc.GatherQc.to_dict` per
-    gather); the thumbnail stays in ``JobManager.qc(job_id)``. Not persisted."""
+    ``node``, ``non_finite``, ``qc`` (a :meth:`~seisproc.jobs.qc.GatherQc.to_dict` per
+    gather) and ``stages`` (seconds per stage, see :mod:`seisproc.jobs.stages`); the
+    thumbnail stays in ``JobManager.qc(job_id)``. Not persisted."""
     UNIT_RETRIED = "unit_retried"
     WORKER_LOST = "worker_lost"
 

@@ -110,7 +110,7 @@ def _announce(scheduler: Scheduler, completion: Completion) -> None:
     _record_qc(scheduler, job.id, result)
     scheduler.writer.announce(JobEvent(JobEventKind.UNIT_COMPLETED, job, detail={
         **unit, "non_finite": result.non_finite,
-        "qc": [gather.to_dict() for gather in result.qc]}))
+        "qc": [gather.to_dict() for gather in result.qc], "stages": dict(result.stages)}))
 
 
 def _record_qc(scheduler: Scheduler, job_id: str, result: UnitResult) -> None:

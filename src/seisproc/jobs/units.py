@@ -24,6 +24,7 @@ import numpy as np
 from seisproc.io.segy import SegyFile, SegyLayout, open_segy
 from seisproc.io.writer import SegyWriter
 from seisproc.jobs.qc import THUMBNAIL_INTERVAL_S, GatherQc, Thumbnail, gather_qc, thumbnail
+from seisproc.jobs.stages import StageClock, Stages
 from seisproc.processing.base import GatherContext, Processor
 from seisproc.processing.device import ArrayBackend
 from seisproc.processing.flow import Flow
@@ -71,6 +72,8 @@ class UnitResult:
     thumbnail: Thumbnail | None = None
     """A small picture of the unit's last processed gather; ``None`` when the worker
     made one less than :data:`~seisproc.jobs.qc.THUMBNAIL_INTERVAL_S` ago."""
+    stages: Stages = ()
+    """Seconds the unit spent per stage (:mod:`seisproc.jobs.stages`)."""
 
 
 StopCheck = Callable[[], bool]
@@ -118,6 +121,8 @@ class UnitProcessor:
         self._dt_ms = self._input.layout.sample_interval_ms
         self._picture_due = 0.0
         """Monotonic time from which the next unit brings a thumbnail back."""
+        self._clock = StageClock()
+        """The running unit's stage times (see :mod:`seisproc.jobs.stages`)."""
 
     @property
     def n_samples(self) -> int:
@@ -134,23 +139,35 @@ class UnitProcessor:
         """
         start = time.perf_counter()
         tally = _Tally()
+        clock = self._clock = StageClock()
         last: tuple[int, np.ndarray] | None = None
         for batch in self.batches(unit.gathers):
             if should_stop is not None and should_stop():
                 return None
-            reads = [self._input.read(gather.positions) for gather in batch]
+            records = [self._input.read_records(gather.positions) for gather in batch]
+            clock.lap("read")
+            reads = [(self._input.samples_of(r), r["header"]) for r in records]
+            clock.lap("decode")
             outs = self.process_gathers(
                 [(samples, headers, g.key_value)
                  for g, (samples, headers) in zip(batch, reads, strict=True)])
+            if self.backend is not None:
+                clock.lap("device")  # a batch's transfers, and the kernels waited for
             for gather, (samples, headers), out in zip(batch, reads, outs, strict=True):
-                self._writer.write(gather.positions, headers, out)
                 tally.add(samples, out, gather_qc(out, self._dt_ms, gather.key_value))
+                clock.lap("qc")
+                packed = self._writer.pack(headers, out)
+                clock.lap("encode")
+                self._writer.write_records(gather.positions, packed)
+                clock.lap("write")
                 last = gather.key_value, out
         self.sync()
+        clock.lap("sync")
         return UnitResult(unit.number, tally.traces, len(unit.gathers),
                           time.perf_counter() - start, tally.ss_in, tally.ss_out,
                           tally.non_finite, finished_at=time.time(), qc=tuple(tally.qc),
-                          thumbnail=self._picture(last))
+                          thumbnail=self._picture(last),
+                          stages=tuple((n, s) for n, s in clock.stages() if s > 0))
 
     def _picture(self, last: tuple[int, np.ndarray] | None) -> Thumbnail | None:
         """A thumbnail of the unit's last gather, if one is due (see ``THUMBNAIL_INTERVAL_S``)."""
@@ -188,7 +205,7 @@ class UnitProcessor:
         original as its ``__cause__`` (a GPU worker looks there for out-of-memory errors).
         """
         where = f"{self.flow.input.name}: gather {self.flow.gather_by}={key_value}, "
-        return run_steps(self.processors, data, context, where)
+        return run_steps(self.processors, data, context, where, lap=self._clock.lap)
 
     def sync(self) -> None:
         """Make every trace written so far durable (``fdatasync`` of the partial output),

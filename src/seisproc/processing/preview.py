@@ -17,12 +17,11 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.fft
 
 from seisproc.errors import ParameterError, ProcessingError, SeisprocError
 from seisproc.processing.base import GatherContext, Processor
@@ -71,22 +70,29 @@ def check_steps(processors: Sequence[Processor], sample_interval_ms: float,
 
 
 def run_steps(processors: Sequence[Processor], data: Any, context: GatherContext,
-              where: str = "") -> Any:
+              where: str = "", lap: Callable[[str], None] | None = None) -> Any:
     """Every processor in turn on ``data`` (numpy or a device array), in its namespace.
 
     An error becomes a :class:`ProcessingError` that starts with ``where`` (e.g. the file
     and gather) and names the step; an unexpected one keeps the original as its
-    ``__cause__`` (a GPU worker looks there for out-of-memory errors).
+    ``__cause__`` (a GPU worker looks there for out-of-memory errors). ``lap`` is called
+    with each processor's name as it finishes (a job's stage clock).
     """
     for step, processor in enumerate(processors, start=1):
-        prefix = f"{where}step {step} ({processor.name}): "
         try:
             data = processor.apply(data, context)
         except SeisprocError as exc:
-            raise ProcessingError(prefix + str(exc)) from None
+            raise ProcessingError(_step_prefix(where, step, processor) + str(exc)) from None
         except Exception as exc:
-            raise ProcessingError(prefix + f"{type(exc).__name__}: {exc}") from exc
+            raise ProcessingError(_step_prefix(where, step, processor)
+                                  + f"{type(exc).__name__}: {exc}") from exc
+        if lap is not None:
+            lap(processor.name)
     return data
+
+
+def _step_prefix(where: str, step: int, processor: Processor) -> str:
+    return f"{where}step {step} ({processor.name}): "
 
 
 def preview_gather(processors: Sequence[Processor], samples: np.ndarray,
@@ -118,6 +124,8 @@ def amplitude_spectrum(gather: np.ndarray, sample_interval_ms: float
     """
     data = np.atleast_2d(np.asarray(gather, dtype=np.float64))
     n = data.shape[-1]
+    import scipy.fft  # on first use: half a second a command need not pay
+
     freqs = scipy.fft.rfftfreq(n, sample_interval_ms / 1000.0)
     amplitude = np.abs(scipy.fft.rfft(data * _taper(n), axis=-1)).mean(axis=0)
     peak = float(amplitude.max()) if amplitude.size else 0.0
