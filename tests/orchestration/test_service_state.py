@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -124,10 +125,11 @@ def test_a_process_already_on_ray_stays_there(ray_cluster: None,
     assert not (seisproc_home / service.STATE_FILE).exists()  # nothing was started
 
 
-def test_warm_actor_names_carry_the_class_and_the_version() -> None:
+def test_warm_actor_names_carry_the_class_the_version_and_the_code() -> None:
     from seisproc._version import __version__
 
-    assert warm_name(CpuWorkerActor, 1) == f"seisproc-CpuWorkerActor-{__version__}-1"
+    assert re.fullmatch(rf"seisproc-CpuWorkerActor-{re.escape(__version__)}-[0-9a-f]{{8}}-1",
+                        warm_name(CpuWorkerActor, 1))
 
 
 def test_stop_without_a_service_says_so(seisproc_home: Path) -> None:

@@ -21,10 +21,13 @@ own, and shutdown kills them, as before.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -291,9 +294,23 @@ def wait_ready(refs: Sequence[Any], timeout_s: float) -> list[Any]:
 
 
 def warm_name(actor_class: type[BaseWorkerActor], index: int) -> str:
-    """Name of the ``index``-th warm actor of ``actor_class``. The version is in it, so
-    a new seisproc never sends units to actors that run an older one's code."""
-    return f"seisproc-{actor_class.__name__}-{__version__}-{index}"
+    """Name of the ``index``-th warm actor of ``actor_class``. The version and the code's
+    identity are in it, so that units never go to actors that run other code: an older
+    seisproc's, or the same version's before a source file changed (an editable install,
+    a patched site-packages). Actors of other code idle until the service stops."""
+    return f"seisproc-{actor_class.__name__}-{__version__}-{code_identity()}-{index}"
+
+
+@functools.cache
+def code_identity() -> str:
+    """8 hex digits from the path, size and modification time of every module of the
+    installed package (about 150 ``stat`` calls, once per process)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.blake2b(digest_size=4)
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
 
 
 def _release_all(pool: Sequence[_Worker], jobs: Sequence[str]) -> None:
