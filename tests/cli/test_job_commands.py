@@ -73,17 +73,31 @@ def detach(env: dict[str, str], flow: Path) -> str:
     return detached.stdout.split()[1]
 
 
+def units_once_settled(env: dict[str, str], job_id: str, quiet_s: float = 1.5) -> int:
+    """The job's done units once they stopped changing for ``quiet_s`` (a paused job's
+    units in flight take a unit's time to land; a job that never settles fails here)."""
+    done = wait_for(env, lambda j: j.id == job_id).progress.units_done
+    since = time.monotonic()
+    deadline = since + 60
+    while time.monotonic() - since < quiet_s:
+        assert time.monotonic() < deadline, f"a paused job still completes units ({done})"
+        time.sleep(0.1)
+        now = wait_for(env, lambda j: j.id == job_id).progress.units_done
+        if now != done:
+            done, since = now, time.monotonic()
+    return done
+
+
 def test_pause_and_resume_from_a_second_terminal(job_project: Path, cli_env: dict) -> None:
     job_id = detach(cli_env, job_project / "slow.yaml")
     wait_for(cli_env, lambda j: j.id == job_id and j.progress.units_done >= 1)
 
     paused = seisproc(cli_env, "pause", job_id)
     assert f"job {job_id} PAUSED" in paused.stdout, paused.stdout + paused.stderr
-    time.sleep(1.0)  # units in flight land
     paused_job = wait_for(cli_env, lambda j: j.id == job_id)
     assert re.fullmatch(rf"paused by user from {re.escape(socket.gethostname())}:\d+",
                         paused_job.message), paused_job.message
-    frozen = paused_job.progress.units_done
+    frozen = units_once_settled(cli_env, job_id)  # the units in flight land, no more start
     time.sleep(1.5)
     assert wait_for(cli_env, lambda j: j.id == job_id).progress.units_done == frozen
 
