@@ -13,7 +13,9 @@ Targets come from :data:`BENCHMARKS` alone; ``source`` says where each was set:
 * ``engine``: this project's stricter targets, stated in each script's docstring and
   the README (cancellation 200 ms, checkpoint 10 ms, submission 5 ms, Ray >= 0.9x a
   ``multiprocessing.Pool``, the flow >= half the I/O ceiling, the history's p99s, the
-  monitor < 1 % of a core);
+  monitor < 1 % of a core, ``seisproc run`` >= 1.2x a hand-written script with a warm
+  service and >= 0.9x cold, a 2-gather flow in < 1 s warm and < 8 s cold, the steady
+  job rate >= 0.8x the kernel alone);
 * ``suite``: set with this suite where neither had one (job throughput, GPU over CPU,
   the per-unit ``fdatasync`` costing at most 10 % of a worker's throughput).
 
@@ -129,6 +131,25 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         Figure("submit() p99, 20 jobs running", _p99("under_load", "submit"), "ms", seed=50,
                ours=5, source=f"{SEED}, {ENGINE}"),
     ), size=("{} submits each", ("idle", "submit", "n"))),
+    Benchmark("end_to_end", "seisproc run vs a hand-written script", (
+        Figure("seisproc run / script, IBM, warm service",
+               ("ibm", "warm_over_script", "value"), "x", ours=1.2, higher_is_better=True,
+               source=ENGINE),
+        Figure("seisproc run / script, IBM, cold service",
+               ("ibm", "cold_over_script", "value"), "x", ours=0.9, higher_is_better=True,
+               source=ENGINE),
+        Figure("seisproc run / script, IEEE, warm service",
+               ("ieee", "warm_over_script", "value"), "x", higher_is_better=True),
+        Figure("2-gather flow, warm service, median", ("two_gathers", "warm_median_s", "value"),
+               "s", ours=1.0, source=ENGINE),
+        Figure("2-gather flow, cold service", ("two_gathers", "cold_s", "value"), "s",
+               ours=8.0, source=ENGINE),
+        Figure("steady job rate / kernel in memory", ("steady", "job_over_kernel", "value"),
+               "x", ours=0.8, higher_is_better=True, source=ENGINE),
+        *(Figure(f"worker time: {stage}", ("profile", "worker_stage_shares", stage), "share")
+          for stage in ("read", "decode", "bandpass", "agc", "qc", "encode", "write", "sync")),
+        Figure("driver CPU / job wall time", ("profile", "driver_cpu_share_of_wall"), "share"),
+    ), size=("{:,} traces", ("survey", "traces"))),
     Benchmark("processing_throughput", "processing vs I/O ceiling", (
         Figure("bandpass+AGC / read+write, 1 process",
                ("processes_1", "flow_over_ceiling"), "x", ours=0.5, higher_is_better=True,
