@@ -3,8 +3,8 @@
 IBM System/360 floats are read through segyio's C conversion where it is exact, and
 with numpy bit operations where it is not. segyio's C code is 3x faster than numpy on a
 gather, and exact for every normalized IBM value float32 can hold, which is what nearly
-every file holds; a 64 K-entry table on each word's first two bytes finds the others
-(zeros aside) in one pass, and only those are converted again with numpy. IBM values
+every file holds; three reductions over each word's first two bytes tell whether a
+gather holds any other, and only those are converted again with numpy. IBM values
 beyond float32's range read as +-inf (segyio gives NaN); those below its normal range
 and unnormalized ones read as the nearest float32, where segyio's table-driven
 conversion goes wrong. Writing uses numpy bit operations, which match segyio bit for bit
@@ -121,25 +121,20 @@ _BIG_U4 = np.dtype(">u4")
 _IBM_CODE = int(segyio.SegySampleFormat.IBM_FLOAT_4_BYTE)
 
 
-def _segyio_exact() -> np.ndarray:
-    """For each value of a big-endian word's first two bytes (sign and exponent, then the
-    mantissa's leading byte), read as the low 16 bits of the little-endian integer:
-    whether segyio converts the word exactly (a normalized value float32 holds)."""
-    low = np.arange(1 << 16, dtype=np.uint32)
-    exponent, lead = low & 0x7F, (low >> 12) & 0xF
-    exact: np.ndarray = (exponent >= 0x22) & (exponent <= 0x60) & (lead != 0)
-    return exact
-
-
-_SEGYIO_EXACT = _segyio_exact()
-
-
 def _ibm_through_segyio(words: np.ndarray) -> np.ndarray:
-    buffer = np.array(words, dtype=_BIG_U4, order="C")  # converted in place below
+    """segyio's C conversion (in place, on a contiguous copy), after checking each word's
+    first two bytes: read as the low 16 bits of the little-endian integer, the exponent is
+    bits 0-6 and the mantissa's leading hex digit bits 12-15. segyio is exact when the
+    exponent is 0x22-0x60 and that digit is not 0 (a normalized value float32 holds):
+    three reductions say so for a whole gather; only otherwise is each word checked, and
+    the others converted bit by bit."""
+    buffer = np.array(words, dtype=_BIG_U4, order="C")
     swapped = buffer.view(np.uint32)
-    exact = _SEGYIO_EXACT[swapped.astype(np.uint16)]
+    low = swapped.astype(np.uint16)
+    exponent = low & np.uint16(0x7F)
     redo = None
-    if not exact.all():  # zeros, or values segyio misreads: keep their words
+    if not (low.min() >= 0x1000 and exponent.min() >= 0x22 and exponent.max() <= 0x60):
+        exact = (exponent >= 0x22) & (exponent <= 0x60) & (low >= 0x1000)
         exact |= (swapped & np.uint32(0xFFFFFF7F)) == 0  # 0 and -0: segyio reads +0.0
         redo = np.flatnonzero(~exact.reshape(-1))
         redo_words = buffer.reshape(-1)[redo]
