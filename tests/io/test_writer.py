@@ -214,6 +214,56 @@ def test_an_output_in_a_missing_folder_is_an_output_error_naming_the_file(
     assert "cannot create the output" in str(info.value)
 
 
+def with_word(header: bytes, byte: int, value: int) -> bytes:
+    """``header`` with the big-endian 2-byte word at 1-based ``byte`` set to ``value``."""
+    out = bytearray(header)
+    out[byte - 1 : byte + 1] = value.to_bytes(2, "big", signed=True)
+    return bytes(out)
+
+
+def one_card_too_many(header: bytes) -> bytes:
+    return header[:3200] + b" " * 80 + header[3200:]
+
+
+WRONG_FILE_HEADERS = {
+    "textual-header-3280-bytes": (
+        one_card_too_many,
+        "the output's file headers are 3680 bytes and its traces would start at byte 3600; "
+        "with 0 extended textual headers both must be 3600 (3200-byte textual, 400-byte "
+        "binary, 3200 bytes per extended textual header): nothing was written"),
+    "declared-extended-header-missing": (
+        lambda header: with_word(header, 3505, 1),
+        "the output's file headers are 3600 bytes and its traces would start at byte 3600; "
+        "with 1 extended textual headers both must be 6800"),
+    "binary-header-of-another-format": (
+        lambda header: with_word(header, 3225, 1),
+        "the output's binary header gives format code 1 and 50 samples per trace (bytes "
+        "3225-3226, 3221-3222); its traces are format 5 with 50 samples: nothing was written"),
+    "binary-header-of-another-sample-count": (
+        lambda header: with_word(header, 3221, 49),
+        "gives format code 5 and 49 samples per trace"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_FILE_HEADERS)
+def test_file_headers_of_the_wrong_size_or_layout_are_refused_before_any_trace_is_written(
+        tmp_path: Path, case: str) -> None:
+    spoil, phrase = WRONG_FILE_HEADERS[case]
+    partial = tmp_path / ".out.sgy.partial"
+    with open_segy(DATA / "ieee.sgy") as src, pytest.raises(OutputError) as info:
+        create_output(partial, spoil(src.file_header_bytes), src.layout)
+    assert str(info.value).startswith(f"{partial}: ")
+    assert phrase in str(info.value)
+    assert not partial.exists()
+
+
+def test_headers_with_their_extended_textual_header_are_accepted(tmp_path: Path) -> None:
+    partial = tmp_path / ".out.sgy.partial"
+    with open_segy(DATA / "extended_text.sgy") as src:
+        create_output(partial, output_file_header(src, PROVENANCE), output_layout(src.layout))
+        assert partial.read_bytes()[3200:6800] == src.file_header_bytes[3200:6800]
+
+
 @pytest.fixture
 def whole_partial(tmp_path: Path) -> Path:
     """A complete output under its partial name: a copy of ``ieee.sgy``."""

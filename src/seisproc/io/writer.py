@@ -39,12 +39,17 @@ __all__ = [
     "SegyWriter",
     "output_layout",
     "output_file_header",
+    "check_file_header",
     "create_output",
     "commit_output",
     "discard_output",
 ]
 
 _FORMAT_OFFSET = 3225 - 1
+_SAMPLES_OFFSET = 3221 - 1
+_EXTENDED_OFFSET = 3505 - 1
+_BINARY_HEADER_BYTES = 400
+_FILE_HEADERS = "3200-byte textual, 400-byte binary, 3200 bytes per extended textual header"
 
 
 def output_layout(source: SegyLayout) -> SegyLayout:
@@ -59,8 +64,8 @@ def output_layout(source: SegyLayout) -> SegyLayout:
 
 def output_file_header(source: SegyFile, provenance: list[str]) -> bytes:
     """The input's file headers, with provenance stamped and the format code updated."""
-    head = bytearray(source.file_header_bytes)
-    head[:TEXT_HEADER_BYTES] = stamp_provenance(source.text_header_bytes, provenance)
+    stamped = stamp_provenance(source.text_header_bytes, provenance)
+    head = bytearray(stamped + source.file_header_bytes[TEXT_HEADER_BYTES:])
     code = output_layout(source.layout).format.code
     struct.pack_into((">" if source.layout.endian == "big" else "<") + "h", head,
                      _FORMAT_OFFSET, code)
@@ -70,10 +75,13 @@ def output_file_header(source: SegyFile, provenance: list[str]) -> bytes:
 def create_output(path: str | os.PathLike[str], file_header: bytes, layout: SegyLayout) -> None:
     """Create ``path`` at its full size, file headers written, disk space reserved.
 
-    Space is reserved up front (``posix_fallocate``) so that a full disk is reported
-    before any work is done, naming the file and the sizes, instead of mid-job.
+    The file headers are checked first (:func:`check_file_header`): no trace is ever
+    written behind headers of the wrong size. Space is reserved up front
+    (``posix_fallocate``) so that a full disk is reported before any work is done, naming
+    the file and the sizes, instead of mid-job.
     """
     path = Path(path)
+    check_file_header(path, file_header, layout)
     total = len(file_header) + layout.n_traces * layout.trace_bytes
     try:
         free = shutil.disk_usage(path.parent).free
@@ -94,6 +102,38 @@ def create_output(path: str | os.PathLike[str], file_header: bytes, layout: Segy
         discard_output(path)
         raise
     os.close(fd)
+
+
+def check_file_header(path: Path, file_header: bytes, layout: SegyLayout) -> None:
+    """Refuse headers that would make ``path`` unreadable: the textual header must be
+    3200 bytes and the binary header 400, followed by the extended textual headers the
+    binary header declares (bytes 3505-3506), and the binary header must give the
+    traces' sample format and count. A header one card too long (a line feed split into
+    two lines) once moved the binary header and gave a file nobody could open.
+
+    Raises
+    ------
+    OutputError
+        Naming ``path``, what the headers hold and what they should.
+    """
+    char = ">" if layout.endian == "big" else "<"
+    minimum = TEXT_HEADER_BYTES + _BINARY_HEADER_BYTES
+    extended = 0
+    if len(file_header) >= minimum:
+        extended = max(struct.unpack_from(char + "h", file_header, _EXTENDED_OFFSET)[0], 0)
+    expected = minimum + extended * TEXT_HEADER_BYTES
+    if len(file_header) != expected or layout.data_offset != expected:
+        raise OutputError(
+            f"{path}: the output's file headers are {len(file_header)} bytes and its traces "
+            f"would start at byte {layout.data_offset}; with {extended} extended textual "
+            f"headers both must be {expected} ({_FILE_HEADERS}): nothing was written")
+    (code,) = struct.unpack_from(char + "h", file_header, _FORMAT_OFFSET)
+    (n_samples,) = struct.unpack_from(char + "H", file_header, _SAMPLES_OFFSET)
+    if (code, n_samples) != (layout.format.code, layout.n_samples):
+        raise OutputError(
+            f"{path}: the output's binary header gives format code {code} and {n_samples} "
+            f"samples per trace (bytes 3225-3226, 3221-3222); its traces are format "
+            f"{layout.format.code} with {layout.n_samples} samples: nothing was written")
 
 
 def _reserve(fd: int, path: Path, total: int) -> None:
