@@ -20,7 +20,9 @@ one per processor, by its name
 ``write``
     the system calls that write the records, and starting their write-back;
 ``sync``
-    the per-unit ``fdatasync`` that makes the unit durable before it is reported.
+    the per-unit ``fdatasync`` that makes the unit durable before it is reported (on a
+    worker actor it overlaps the next unit's work, so shares may add up to more than
+    the worker's wall time).
 
 The unit's result carries its stages; the driver adds them up per job
 (:func:`add_stages`), and :func:`breakdown` turns totals into shares for people.

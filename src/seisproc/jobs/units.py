@@ -100,6 +100,18 @@ class _Tally:
         self.qc.append(qc)
 
 
+@dataclass(frozen=True)
+class WrittenUnit:
+    """A unit whose traces are written but not yet durable (:meth:`UnitProcessor.write_unit`)."""
+
+    unit: WorkUnit
+    tally: _Tally
+    clock: StageClock
+    started: float
+    """``time.perf_counter()`` when its work began."""
+    thumbnail: Thumbnail | None
+
+
 class UnitProcessor:
     """Applies one flow to units of one input, writing into one partial output.
 
@@ -137,6 +149,17 @@ class UnitProcessor:
         per unit: whoever receives it may record the unit as done. A stopped unit is not
         synced: it is not reported, and will be redone whole.
         """
+        written = self.write_unit(unit, should_stop)
+        return None if written is None else self.make_durable(written)
+
+    def write_unit(self, unit: WorkUnit, should_stop: StopCheck | None = None
+                   ) -> WrittenUnit | None:
+        """The first half of :meth:`run`: read, process and write ``unit``, not yet durable.
+
+        A worker that holds two units calls :meth:`make_durable` for this one outside the
+        lock that keeps its units' work one at a time, so the wait for the disk overlaps
+        the next unit's work instead of idling the CPU. Not thread-safe: one call at a time.
+        """
         start = time.perf_counter()
         tally = _Tally()
         clock = self._clock = StageClock()
@@ -161,13 +184,19 @@ class UnitProcessor:
                 self._writer.write_records(gather.positions, packed)
                 clock.lap("write")
                 last = gather.key_value, out
+        return WrittenUnit(unit, tally, clock, start, self._picture(last))
+
+    def make_durable(self, written: WrittenUnit) -> UnitResult:
+        """The second half of :meth:`run`: sync what :meth:`write_unit` wrote, and the
+        unit's result. Safe beside another unit's :meth:`write_unit` (one ``fdatasync``)."""
         self.sync()
-        clock.lap("sync")
-        return UnitResult(unit.number, tally.traces, len(unit.gathers),
-                          time.perf_counter() - start, tally.ss_in, tally.ss_out,
+        written.clock.lap("sync")
+        tally = written.tally
+        return UnitResult(written.unit.number, tally.traces, len(written.unit.gathers),
+                          time.perf_counter() - written.started, tally.ss_in, tally.ss_out,
                           tally.non_finite, finished_at=time.time(), qc=tuple(tally.qc),
-                          thumbnail=self._picture(last),
-                          stages=tuple((n, s) for n, s in clock.stages() if s > 0))
+                          thumbnail=written.thumbnail,
+                          stages=tuple((n, s) for n, s in written.clock.stages() if s > 0))
 
     def _picture(self, last: tuple[int, np.ndarray] | None) -> Thumbnail | None:
         """A thumbnail of the unit's last gather, if one is due (see ``THUMBNAIL_INTERVAL_S``)."""

@@ -8,8 +8,13 @@ retries, checkpoints) is decided by the driver from unit completions.
 Cancelling is cooperative (principle 3): ``ray.cancel`` does not interrupt a running
 method of a threaded actor, so a unit checks its job's :class:`threading.Event` between
 gathers. For the stop to arrive while a unit runs, control calls go to their own
-concurrency group: units run one at a time per actor in ``"work"``, and ``stop_job``,
-``release_job``, ``ping`` and ``node`` run beside them in ``"control"``.
+concurrency group: units run in ``"work"``, and ``stop_job``, ``release_job``, ``ping``
+and ``node`` run beside them in ``"control"``.
+
+A unit's work and its wait for the disk overlap: ``"work"`` takes the two units the
+executor sends each worker, one computes at a time (``_compute``), and the other's
+``fdatasync`` runs meanwhile, with the CPU free for the first. A unit still reports
+only once its own traces are durable.
 
 The classes here are plain Python: :func:`remote_class` turns one into a Ray actor class
 when a pool is created, so tests (and a debugger) can also use them directly.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,8 +44,8 @@ __all__ = [
 
 WORK = "work"
 CONTROL = "control"
-CONCURRENCY_GROUPS: dict[str, int] = {WORK: 1, CONTROL: 1}
-"""One unit at a time per actor; one control call at a time, beside the unit."""
+CONCURRENCY_GROUPS: dict[str, int] = {WORK: 2, CONTROL: 1}
+"""Two units per actor (one computing, one syncing); one control call, beside them."""
 
 
 class BaseWorkerActor:
@@ -54,11 +60,13 @@ class BaseWorkerActor:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._compute = threading.Lock()
+        """Held while a unit reads, processes and writes: one at a time per actor."""
         self._processors: dict[str, UnitProcessor] = {}
         self._stops: dict[str, threading.Event] = {}
-        self._running: str | None = None
-        """Job id of the unit running now; its processor must not be closed under it."""
-        self._close_after_run = False
+        self._running: Counter[str] = Counter()
+        """Units running now, by job: their processor must not be closed under them."""
+        self._close_after_run: set[str] = set()
         self._last_used: dict[str, float] = {}
         """When each open job last had a unit here (``time.monotonic``)."""
 
@@ -75,9 +83,12 @@ class BaseWorkerActor:
         """
         stop, processor = self._enter(spec)
         try:
-            return processor.run(unit, stop.is_set), node_id()
+            with self._compute:
+                written = processor.write_unit(unit, stop.is_set)
+            result = None if written is None else processor.make_durable(written)
+            return result, node_id()
         finally:
-            self._leave()
+            self._leave(spec.job_id)
 
     def _enter(self, spec: JobSpec) -> tuple[threading.Event, UnitProcessor]:
         with self._lock:
@@ -85,16 +96,18 @@ class BaseWorkerActor:
             processor = self._processors.get(spec.job_id)
             if processor is None:
                 processor = self._processors[spec.job_id] = self.make_processor(spec)
-            self._running = spec.job_id
+            self._running[spec.job_id] += 1
             self._last_used[spec.job_id] = time.monotonic()
             return stop, processor
 
-    def _leave(self) -> None:
+    def _leave(self, job_id: str) -> None:
         with self._lock:
-            job_id, self._running = self._running, None
-            if self._close_after_run and job_id is not None:
-                self._close_after_run = False
-                self._close(job_id)
+            self._running[job_id] -= 1
+            if self._running[job_id] <= 0:
+                del self._running[job_id]
+                if job_id in self._close_after_run:
+                    self._close_after_run.discard(job_id)
+                    self._close(job_id)
 
     @ray.method(concurrency_group=CONTROL)
     def stop_job(self, job_id: str) -> None:
@@ -114,9 +127,9 @@ class BaseWorkerActor:
         returns, never under it.
         """
         with self._lock:
-            if self._running == job_id:
+            if self._running[job_id] > 0:
                 self._stops.setdefault(job_id, threading.Event()).set()
-                self._close_after_run = True
+                self._close_after_run.add(job_id)
             else:
                 self._close(job_id)
 
@@ -145,7 +158,7 @@ class BaseWorkerActor:
         with self._lock:
             now = time.monotonic()
             stale = [job for job, used in self._last_used.items()
-                     if now - used >= idle_s and job != self._running]
+                     if now - used >= idle_s and self._running[job] == 0]
             for job_id in stale:
                 self._close(job_id)
             return stale
