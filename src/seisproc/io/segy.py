@@ -1,7 +1,9 @@
 """Reading SEG-Y files: headers through segyio, trace records in bulk through numpy.
 
 segyio is the authority on the format: it opens the file, decodes the textual and binary
-headers and finds the sample count and interval. Bulk trace access then goes through a
+headers and finds the sample count. The sample interval is seisproc's own decision, made
+as Seismic Unix and ObsPy make it (see :func:`_decide_sample_interval`), because segyio
+gives up when the binary and trace headers disagree. Bulk trace access then goes through a
 read-only numpy memory map of the trace records (240-byte header + samples), which reads
 a whole gather, sorted or scattered, in one vectorised step and hands back the raw headers
 too, so writers can copy them byte for byte.
@@ -9,6 +11,7 @@ too, so writers can copy them byte for byte.
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from dataclasses import dataclass
@@ -36,10 +39,16 @@ BINARY_HEADER_BYTES = 400
 _FORMAT_BYTE = 3225 - 1
 _SAMPLES_BYTE = 3221 - 1
 _EXT_HEADERS_BYTE = 3505 - 1
+_BINARY_INTERVAL_BYTE = 3217 - 1
+_TRACE_INTERVAL_BYTE = 117 - 1
 _SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
 # segyio takes the sample count from the binary header only, not from the trace headers.
 _NO_SAMPLES = "the binary header gives 0 samples per trace (bytes 3221-3222)"
 _HEADER_CHUNK = 65536
+
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
+"""Warnings already logged by this process: a file is opened several times per job."""
 
 
 @dataclass(frozen=True)
@@ -260,19 +269,54 @@ def _layout_from_segyio(path: Path, endian: str, head: bytes) -> SegyLayout:
     try:
         with segyio.open(path, "r", ignore_geometry=True, endian=endian) as f:
             n_samples = len(f.samples)
-            dt_us = float(segyio.tools.dt(f, fallback_dt=0.0))
     except RuntimeError as exc:
         raise SegyFormatError(f"{path}: {_segyio_reason(exc, size, head, endian)}") from None
     if n_samples <= 0:
         raise SegyFormatError(f"{path}: {_NO_SAMPLES}")
-    if dt_us <= 0:
-        raise SegyFormatError(f"{path}: no sample interval: binary header bytes 3217-3218 and "
-                              "trace header bytes 117-118 are both 0")
     trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
     n_traces, rest = divmod(size - data_offset, trace_bytes)
     if rest or n_traces == 0:
         raise SegyFormatError(f"{path}: {_not_whole_traces(size - data_offset, n_samples, fmt)}")
+    (binary_us,) = struct.unpack_from(fmt_char + "h", head, _BINARY_INTERVAL_BYTE)
+    with open(path, "rb") as fh:
+        fh.seek(data_offset + _TRACE_INTERVAL_BYTE)
+        (trace_us,) = struct.unpack(fmt_char + "h", fh.read(2))
+    dt_us, warning = _decide_sample_interval(path, binary_us, trace_us)
+    if warning:
+        _warn_once(warning)
     return SegyLayout(endian, fmt, n_samples, dt_us / 1000.0, data_offset, n_traces)
+
+
+def _decide_sample_interval(path: Path, binary_us: int, trace_us: int) -> tuple[int, str]:
+    """The sample interval in microseconds, and a warning when the headers disagree.
+
+    Seismic Unix and ObsPy take each trace's own interval (trace header bytes 117-118)
+    and ignore the binary header's (bytes 3217-3218): a resampled file whose binary
+    header was left stale reads right. seisproc has one interval per file, so trace 0's
+    is taken when it is usable (a positive signed 2-byte word, as both tools read it),
+    else the binary header's. A 0 means "not set" and is passed over silently; any other
+    disagreement is worth a warning naming both values. Neither usable is refused.
+    """
+    usable = [value for value in (trace_us, binary_us) if value > 0]
+    if not usable:
+        raise SegyFormatError(
+            f"{path}: no usable sample interval: the binary header (bytes 3217-3218) reads "
+            f"{binary_us} and trace 0's header (bytes 117-118) reads {trace_us}; an interval "
+            "is a positive number of microseconds")
+    chosen = usable[0]
+    if 0 in (binary_us, trace_us) or binary_us == trace_us:
+        return chosen, ""
+    why = ("trace headers first, as Seismic Unix and ObsPy read them" if chosen == trace_us
+           else "trace 0's is not a positive number")
+    return chosen, (f"{path}: the sample intervals disagree: trace 0's header (bytes 117-118) "
+                    f"reads {trace_us} µs, the binary header (bytes 3217-3218) {binary_us} µs; "
+                    f"using {chosen} µs ({chosen / 1000:g} ms): {why}")
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
 
 
 def _not_whole_traces(data_bytes: int, n_samples: int, fmt: SampleFormat) -> str:
