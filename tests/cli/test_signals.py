@@ -84,7 +84,7 @@ def test_sighup_mid_run_with_pause_leaves_a_job_that_resumes_to_the_end(
     assert [j["state"] for j in jobs_json(cli_env) if j["id"] == job.id] == ["COMPLETED"]
 
 
-def test_two_runs_writing_the_same_output_the_second_is_refused_at_once(
+def test_two_runs_writing_the_same_output_the_second_is_refused_at_once_even_with_overwrite(
         job_project: Path, cli_env: dict) -> None:
     first = start(cli_env, "run", str(job_project / "slow.yaml"))
     try:
@@ -93,6 +93,9 @@ def test_two_runs_writing_the_same_output_the_second_is_refused_at_once(
         assert second.returncode == 1
         assert f"job {job.id}" in second.stderr and "is already writing this output" in (
             second.stderr)
+        forced = seisproc(cli_env, "run", str(job_project / "out.yaml"), "--overwrite",
+                          timeout=60)  # --overwrite replaces a finished file, never a job's
+        assert forced.returncode == 1 and "is already writing this output" in forced.stderr
     finally:
         os.killpg(first.pid, signal.SIGINT)
         first.communicate(timeout=60)
