@@ -15,8 +15,10 @@ CARD = 80
 N_TRACES = 6
 N_SAMPLES = 10
 INTERVAL_US = 2000
-# numpy type of one sample by format code; 10 (4-byte unsigned) is read by nobody here.
-SAMPLE_TYPES = {1: "u4", 2: "i4", 3: "i2", 5: "f4", 6: "f8", 8: "i1", 10: "u4"}
+# numpy type of one sample by format code; the bytes of the codes seisproc does not read
+# (4, 10, 16, and 4 bytes for codes SEG-Y does not define) are never decoded.
+SAMPLE_TYPES = {1: "u4", 2: "i4", 3: "i2", 4: "u4", 5: "f4", 6: "f8", 8: "i1", 10: "u4",
+                16: "u1"}
 
 
 def ascii_cards(**cards: bytes) -> bytes:
@@ -69,7 +71,7 @@ def trace_records(*, endian: str = "big", format_code: int = 5, interval_us: int
                                  (115, "H", n_samples), (117, "h", interval_us)):
             struct.pack_into(c + fmt, header, byte - 1, value)
         samples = trace + np.arange(n_samples) / 8.0
-        out += header + samples.astype(c + SAMPLE_TYPES[format_code]).tobytes()
+        out += header + samples.astype(c + SAMPLE_TYPES.get(format_code, "u4")).tobytes()
     return bytes(out)
 
 

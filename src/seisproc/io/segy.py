@@ -42,6 +42,14 @@ _EXT_HEADERS_BYTE = 3505 - 1
 _BINARY_INTERVAL_BYTE = 3217 - 1
 _TRACE_INTERVAL_BYTE = 117 - 1
 _SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
+_SEGY_FORMATS = {
+    1: "4-byte IBM float", 2: "4-byte signed integer", 3: "2-byte signed integer",
+    4: "4-byte fixed point with gain", 5: "4-byte IEEE float", 6: "8-byte IEEE float",
+    7: "3-byte signed integer", 8: "1-byte signed integer", 9: "8-byte signed integer",
+    10: "4-byte unsigned integer", 11: "2-byte unsigned integer",
+    12: "8-byte unsigned integer", 15: "3-byte unsigned integer", 16: "1-byte unsigned integer",
+}
+"""Every sample-format code SEG-Y rev 2.1 defines, to name the ones seisproc does not read."""
 # segyio takes the sample count from the binary header only, not from the trace headers.
 _NO_SAMPLES = "the binary header gives 0 samples per trace (bytes 3221-3222)"
 _HEADER_CHUNK = 65536
@@ -82,15 +90,25 @@ def detect_endian(path: Path, head: bytes) -> str:
             f"{path}: not a SEG-Y file: {len(head)} bytes, shorter than the 3600-byte "
             "textual and binary file headers"
         )
-    for endian, char in (("big", ">"), ("little", "<")):
-        (code,) = struct.unpack_from(char + "h", head, _FORMAT_BYTE)
+    readings = {endian: struct.unpack_from(char + "h", head, _FORMAT_BYTE)[0]
+                for endian, char in (("big", ">"), ("little", "<"))}
+    for endian, code in readings.items():
         if code in _SUPPORTED_CODES:
             return endian
-    (code,) = struct.unpack_from(">h", head, _FORMAT_BYTE)
-    raise SegyFormatError(
-        f"{path}: not a SEG-Y file, or an unsupported sample format: the binary header's "
-        f"format code (bytes 3225-3226) reads {code}; expected one of {_SUPPORTED_CODES}"
-    )
+    raise SegyFormatError(_unsupported_format(path, readings))
+
+
+def _unsupported_format(path: Path, readings: dict[str, int]) -> str:
+    """Why a format code was refused. A code SEG-Y defines reads as such in one byte order
+    only (10 little-endian reads 2560 big-endian), so that reading is the one quoted."""
+    for endian, code in readings.items():
+        if code in _SEGY_FORMATS:
+            return (f"{path}: unsupported sample format: the binary header's format code "
+                    f"(bytes 3225-3226) reads {code} in {endian}-endian byte order "
+                    f"({_SEGY_FORMATS[code]}); expected one of {_SUPPORTED_CODES}")
+    return (f"{path}: not a SEG-Y file, or an unsupported sample format: the binary "
+            f"header's format code (bytes 3225-3226) reads {readings['big']} big-endian, "
+            f"{readings['little']} little-endian; expected one of {_SUPPORTED_CODES}")
 
 
 class SegyFile:

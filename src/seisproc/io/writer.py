@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import dataclasses
 import errno
+import logging
 import os
 import shutil
 import struct
@@ -46,24 +47,37 @@ __all__ = [
 ]
 
 _FORMAT_OFFSET = 3225 - 1
+_IEEE_DOUBLE = 6
 _SAMPLES_OFFSET = 3221 - 1
 _EXTENDED_OFFSET = 3505 - 1
 _BINARY_HEADER_BYTES = 400
+log = logging.getLogger(__name__)
 _FILE_HEADERS = "3200-byte textual, 400-byte binary, 3200 bytes per extended textual header"
 
 
 def output_layout(source: SegyLayout) -> SegyLayout:
     """The layout of a processed copy of ``source``.
 
-    Float inputs keep their format; integer inputs are written as IEEE floats, since
-    processed amplitudes (after AGC, say) would not survive rounding to integers.
+    IBM and 4-byte IEEE inputs keep their format. Integer inputs are written as 4-byte
+    IEEE floats, since processed amplitudes (after AGC, say) would not survive rounding to
+    integers; so are 8-byte IEEE inputs, since seisproc processes in 4-byte floats.
     """
     code = source.format.code if source.format.code in (IBM, IEEE) else IEEE
     return dataclasses.replace(source, format=sample_format(code))
 
 
 def output_file_header(source: SegyFile, provenance: list[str]) -> bytes:
-    """The input's file headers, with provenance stamped and the format code updated."""
+    """The input's file headers, with provenance stamped and the format code updated.
+
+    An input of 8-byte IEEE floats (format 6) is processed and written in 4-byte floats
+    (format 5), a loss of precision the user is told of (logged as a warning) rather than
+    left to find in the output's binary header.
+    """
+    if source.layout.format.code == _IEEE_DOUBLE:
+        log.warning("%s: samples are 8-byte IEEE floats (format 6); the output's are 4-byte "
+                    "IEEE floats (format 5), as seisproc processes in 4-byte floats: about 7 "
+                    "significant digits are kept, magnitudes above 3.4e38 become infinite",
+                    source.path)
     stamped = stamp_provenance(source.text_header_bytes, provenance)
     head = bytearray(stamped + source.file_header_bytes[TEXT_HEADER_BYTES:])
     code = output_layout(source.layout).format.code
