@@ -129,6 +129,9 @@ def check_file_header(path: Path, file_header: bytes, layout: SegyLayout) -> Non
     ------
     OutputError
         Naming ``path``, what the headers hold and what they should.
+
+    >>> with open_segy("shots.sgy") as src:                     # doctest: +SKIP
+    ...     check_file_header(Path("out.sgy"), src.file_header_bytes, src.layout)
     """
     char = ">" if layout.endian == "big" else "<"
     minimum = TEXT_HEADER_BYTES + _BINARY_HEADER_BYTES
