@@ -77,7 +77,7 @@ def test_sighup_mid_run_with_pause_leaves_a_job_that_resumes_to_the_end(
     os.kill(proc.pid, signal.SIGHUP)
     proc.communicate(timeout=60)
     (listed,) = [j for j in jobs_json(cli_env) if j["id"] == job.id]
-    assert listed["state"] in ("PAUSED", "INTERRUPTED")  # INTERRUPTED once it is noticed
+    assert listed["state"] == "PAUSED" and f"seisproc resume {job.id}" in listed["message"]
     assert partial_path_for(job_project / "out.sgy", job.id).exists()
     resumed = seisproc(cli_env, "resume", job.id)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr

@@ -297,6 +297,30 @@ def test_recovery_marks_jobs_of_a_dead_process_interrupted(tmp_path: Path) -> No
         m.close()
 
 
+def test_a_paused_job_of_a_process_that_ended_stays_paused_and_parked(tmp_path: Path) -> None:
+    """Paused at quit (or paused, then its process died): still PAUSED, not INTERRUPTED,
+    owned by no process, and left alone by later commands until a resume adopts it."""
+    store = MemoryJobStore()
+    here = socket.gethostname()
+    paused = transition(transition(Job(id="park01", name="p", owner=f"{here}:{dead_pid()}"),
+                                   S.RUNNING), S.PAUSED)
+    store.save_job(paused)
+    first = JobManager(store, lambda: ThreadExecutor(), CheckpointStore(tmp_path / "ck"))
+    try:
+        parked = first.get("park01")
+        assert parked.state is S.PAUSED and parked.owner == ""
+        assert "seisproc resume park01" in parked.message
+    finally:
+        first.close()
+    lease = store.get_job("park01").lease
+    second = JobManager(store, lambda: ThreadExecutor(), CheckpointStore(tmp_path / "ck"))
+    try:
+        assert second.get("park01").state is S.PAUSED
+        assert store.get_job("park01").lease == lease  # not taken over again
+    finally:
+        second.close()
+
+
 def test_cancel_all_cancels_every_active_job(manager: JobManager, survey: Path,
                                              tmp_path: Path) -> None:
     ids = [manager.submit(flow_to(survey, tmp_path / f"{i}.sgy", SLOW)).id for i in range(3)]

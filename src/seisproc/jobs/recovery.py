@@ -3,8 +3,12 @@
 A dead owner can leave a job QUEUED (killed while Ray started), RUNNING, PAUSED or
 CANCELLING. The next seisproc command takes each over with the store's fencing token (so
 two recovering processes never both act, and a live owner on another host whose lease is
-still running is left alone), then marks it INTERRUPTED (resumable from its checkpoint)
-or, if it was being cancelled, finishes the cancellation. A job that cannot be recovered
+still running is left alone), then marks it INTERRUPTED (resumable from its checkpoint),
+or, if it was being cancelled, finishes the cancellation. A PAUSED job stays PAUSED:
+nothing ran it before its process ended either (a window closed with "pause for later",
+``seisproc run --on-interrupt pause``), and calling it INTERRUPTED read like a crash. It
+is *parked*: saved with no owner, so later commands leave it alone until a resume adopts
+it. A job that cannot be recovered
 now (the database is locked, a row is damaged) is skipped and logged: recovery never
 stops a command from starting. The first engine refused to start at all on a QUEUED job
 of a dead process ("it cannot become INTERRUPTED"), bricking every command.
@@ -12,6 +16,7 @@ of a dead process ("it cannot become INTERRUPTED"), bricking every command.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -24,7 +29,7 @@ from seisproc.jobs.plan import partial_path_for
 from seisproc.jobs.ports import JobStore
 from seisproc.jobs.transitions import IllegalTransition, transition
 
-__all__ = ["recover_orphans", "adopt", "interrupted_note"]
+__all__ = ["recover_orphans", "adopt", "interrupted_note", "parked", "parked_note"]
 
 log = logging.getLogger(__name__)
 S = JobState
@@ -32,8 +37,8 @@ LIVE = (S.QUEUED, S.RUNNING, S.PAUSED)
 
 
 def interrupted_note(job: Job) -> str:
-    return (f"the process running it ({job.owner}) stopped; "
-            f"resume with: seisproc resume {job.id}")
+    process = f"the process running it ({job.owner})" if job.owner else "its process"
+    return f"{process} stopped; resume with: seisproc resume {job.id}"
 
 
 def recover_orphans(store: JobStore, checkpoints: CheckpointStore, owner: str,
@@ -46,7 +51,7 @@ def recover_orphans(store: JobStore, checkpoints: CheckpointStore, owner: str,
         return []
     found = []
     for job in candidates:
-        if job.owner == owner:
+        if job.owner == owner or parked(job):
             continue
         try:
             settled = _recover(store, checkpoints, job, owner, ttl_s)
@@ -73,12 +78,24 @@ def _recover(store: JobStore, checkpoints: CheckpointStore, job: Job, owner: str
 
 
 def _settle(job: Job, dead_owner: str, checkpoints: CheckpointStore) -> Job:
-    """INTERRUPTED for a live state, CANCELLED (files removed) for a cancellation."""
+    """INTERRUPTED for a running or queued job, parked for a paused one, CANCELLED (files
+    removed) for a cancellation."""
     if job.state is S.CANCELLING:
         remove_job_files(job, checkpoints)
         return transition(job, S.CANCELLED)
+    if job.state is S.PAUSED:
+        return dataclasses.replace(job, owner="", message=parked_note(job))
     note = interrupted_note(Job(id=job.id, name=job.name, owner=dead_owner))
     return transition(job, S.INTERRUPTED, message=note)
+
+
+def parked(job: Job) -> bool:
+    """A PAUSED job that no process owns (its own ended): a resume adopts it."""
+    return job.state is S.PAUSED and not job.owner
+
+
+def parked_note(job: Job) -> str:
+    return f"paused; no process runs it now: resume with: seisproc resume {job.id}"
 
 
 def remove_job_files(job: Job, checkpoints: CheckpointStore) -> None:
