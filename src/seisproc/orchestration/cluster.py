@@ -13,6 +13,12 @@ retries for about 14 minutes (20 rounds of a 5 s connect and a 30 s wait), print
 connection to the cluster's port (nothing listening: refused at once), and then gives
 ``ray.init`` until ``SEISPROC_RAY_CONNECT_TIMEOUT_S`` (20 s by default) runs out; either
 failure is a :class:`ClusterUnreachable` that names the address and what to do.
+
+Joining leaves Ray's token authentication to the user: ``RAY_AUTH_MODE``,
+``RAY_AUTH_TOKEN`` and ``RAY_AUTH_TOKEN_PATH`` are used as they are set (only a new local
+instance gets ``RAY_AUTH_MODE=disabled`` by default). A head that refuses this process's
+token, or its lack of one, is told apart before ``ray.init`` (which would retry for the
+whole timeout, a warning a second) and reported as :class:`ClusterAuthRefused`.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ from urllib.parse import urlsplit
 import ray
 
 from seisproc.errors import SeisprocError
+from seisproc.orchestration.ray_auth import AUTH_ENV, AUTH_PROBE_S, token_refusal
 
 __all__ = [
     "CONNECT_TIMEOUT_ENV",
     "ENV_DEFAULTS",
+    "ClusterAuthRefused",
     "ClusterUnreachable",
     "connect",
     "connect_timeout_s",
@@ -51,7 +59,8 @@ DEFAULT_CONNECT_TIMEOUT_S = 20.0
 RAY_CLIENT_PORT = 10001
 
 ENV_DEFAULTS: dict[str, str] = {
-    # Without this Ray writes ~/.ray/auth_token on first start.
+    # A new local instance only (see _apply_env_defaults): without this Ray writes
+    # ~/.ray/auth_token on first start.
     "RAY_AUTH_MODE": "disabled",
     # The GCS keeps ~3.7 KB of events per task; a long-lived driver (the GUI) running many
     # jobs would grow without bound at the default of 100,000 tasks. 10,000 caps it near
@@ -85,10 +94,23 @@ class ClusterUnreachable(SeisprocError):
         return type(self), (self.address, self.reason)  # pickles (copies) like its peers
 
 
-def _apply_env_defaults() -> None:
-    """Set each of :data:`ENV_DEFAULTS` that the user has not set."""
+class ClusterAuthRefused(ClusterUnreachable):
+    """The Ray cluster at the address runs Ray's token authentication and refuses this
+    process: it has no token, or not the cluster's. The message never holds a token."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        SeisprocError.__init__(self, f"the cluster at {address} requires a Ray auth token: "
+                                     f"{reason}")
+        self.address = address
+        self.reason = reason
+
+
+def _apply_env_defaults(joining: bool) -> None:
+    """Set each of :data:`ENV_DEFAULTS` that the user has not set; joining a cluster,
+    leave Ray's token settings (:data:`AUTH_ENV`) to the user and to Ray's defaults."""
     for name, value in ENV_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+        if not (joining and name in AUTH_ENV):
+            os.environ.setdefault(name, value)
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
@@ -108,6 +130,9 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
     ClusterUnreachable
         Nothing answers at the address, or Ray did not join the cluster within
         ``SEISPROC_RAY_CONNECT_TIMEOUT_S`` seconds (see :func:`connect_timeout_s`).
+    ClusterAuthRefused
+        The cluster requires a Ray auth token that this process does not have
+        (``RAY_AUTH_MODE=token`` and ``RAY_AUTH_TOKEN``); a :class:`ClusterUnreachable`.
 
     Notes
     -----
@@ -125,8 +150,8 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
         _wait_for_a_stalled_join()
         if ray.is_initialized():
             return
-        _apply_env_defaults()
         joining = target is not None
+        _apply_env_defaults(joining=target not in (None, "local"))
         deadline = None if target is None else _join_deadline(target)
         _init_on_a_lasting_thread(
             deadline, target,
@@ -187,7 +212,8 @@ def _join_deadline(target: str) -> float | None:
     whose cold start takes what it takes).
 
     Raises :class:`ClusterUnreachable` saying why the port does not answer (refused,
-    silent, unknown host).
+    silent, unknown host), and :class:`ClusterAuthRefused` when a Ray head there refuses
+    this process's token (see :func:`~seisproc.orchestration.ray_auth.token_refusal`).
     """
     host, port = _endpoint(target)
     if host is None:
@@ -206,6 +232,11 @@ def _join_deadline(target: str) -> float | None:
         raise ClusterUnreachable(target, f"unknown host {host}") from None
     except OSError as exc:
         raise ClusterUnreachable(target, f"{where}: {exc.strerror or exc}") from None
+    if not target.startswith("ray://"):  # a Ray client server: Ray's client says why
+        wait_s = min(AUTH_PROBE_S, max(deadline - time.monotonic(), 0.0) / 2)
+        refusal = token_refusal(host, port, wait_s)
+        if refusal is not None:
+            raise ClusterAuthRefused(where if target == "auto" else target, refusal)
     return deadline
 
 
