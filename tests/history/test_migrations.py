@@ -1,5 +1,5 @@
 """A history written by an older seisproc is upgraded in place on first open, rows intact,
-on SQLite and on PostgreSQL: the database is made at an older revision (0001, 0002, 0003) and
+on SQLite and on PostgreSQL: the database is made at an older revision (0001 to 0004) and
 filled as that revision wrote it, then opened with :class:`JobHistoryStorage`; and a
 downgrade keeps what the older revision can hold.
 """
@@ -100,6 +100,19 @@ def write_at_0003(url: str, jobs: list[Job]) -> None:
                 job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
                 to_state="QUEUED", message="from 0003"))
             assert MigrationContext.configure(connection).get_current_revision() == "0003"
+    finally:
+        engine.dispose()
+
+
+def write_at_0004(url: str, jobs: list[Job]) -> None:
+    """A history as revision 0004 left it: jobs with leases, no change feed."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0004")
+            for job in jobs:
+                connection.execute(insert(_JOBS).values(**job_to_row(job)))
+            assert MigrationContext.configure(connection).get_current_revision() == "0004"
     finally:
         engine.dispose()
 
@@ -228,6 +241,49 @@ class MigrationContract:
         store = JobHistoryStorage(store_url)  # and up again, on the next open
         try:
             assert store.get_job(job.id) == dataclasses.replace(job, lease=0, overwrite=False)
+        finally:
+            store.close()
+
+
+    def test_database_at_0004_is_upgraded_with_its_jobs_before_any_change(
+            self, store_url: str) -> None:
+        jobs = old_jobs()
+        write_at_0004(store_url, jobs)
+        store = JobHistoryStorage(store_url)
+        try:
+            assert [store.get_job(job.id) for job in jobs] == jobs
+            assert store.latest_revision() == 0 and store.changes_since(0).jobs == []
+            store.save_job(dataclasses.replace(jobs[2], message="changed"))
+            changes = store.changes_since(0)
+            assert [job.id for job in changes.jobs] == [jobs[2].id] and changes.revision == 1
+        finally:
+            store.close()
+
+    def test_downgrade_to_0004_drops_the_change_feed_and_keeps_jobs(
+            self, store_url: str) -> None:
+        job = old_jobs()[2]
+        store = JobHistoryStorage(store_url)
+        try:
+            store.save_job(job)
+        finally:
+            store.close()
+        engine = create_engine(store_url)
+        try:
+            with engine.begin() as connection:
+                alembic.command.downgrade(alembic_config(connection), "0004")
+                kept = connection.execute(select(_JOBS.c.id)).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in kept] == [(job.id,)]
+        assert "revision" not in columns(store_url, "jobs")
+        engine = create_engine(store_url)
+        try:
+            assert not inspect(engine).has_table("revision_floor")
+        finally:
+            engine.dispose()
+        store = JobHistoryStorage(store_url)  # and up again, on the next open
+        try:
+            assert store.get_job(job.id) == job and store.latest_revision() == 0
         finally:
             store.close()
 

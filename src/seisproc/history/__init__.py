@@ -7,6 +7,7 @@ calls, the storage answers history queries, aggregate statistics, duration predi
 and resource samples, and cleans up old entries.
 """
 
+from seisproc.history.changes import JobChanges
 from seisproc.history.predictions import Prediction, PredictionPair
 from seisproc.history.resources import ResourceSample
 from seisproc.history.statistics import (
@@ -24,6 +25,7 @@ __all__ = [
     "DayStats",
     "DurationStats",
     "FailureReason",
+    "JobChanges",
     "JobHistoryStorage",
     "JobStatistics",
     "Prediction",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, select, tuple_, update
 
+from seisproc.history.changes import lock_revisions, next_revision
 from seisproc.history.models import Base, JobRow, job_from_row
 from seisproc.history.sql import db_epoch
 from seisproc.jobs.model import Job, JobState
@@ -41,7 +42,9 @@ def renew_leases(connection: Connection, leases: Mapping[str, int], ttl_s: float
 def take_over(connection: Connection, job_id: str, owner: str, ttl_s: float, *,
               owner_dead: bool = False, expected_lease: int | None = None) -> Job | None:
     """Give the job to ``owner`` with the next token, if its lease ran out or
-    ``owner_dead``; the job as it now is, or ``None``."""
+    ``owner_dead``; the job as it now is, or ``None``. A new owner is a change that
+    readers of the change feed hear of."""
+    lock_revisions(connection)
     where = (_JOBS.c.id == job_id) & _JOBS.c.state.in_(_TAKEABLE)
     if not owner_dead:
         where &= _JOBS.c.lease_expires.is_(None) | (_JOBS.c.lease_expires < db_epoch())
@@ -49,6 +52,7 @@ def take_over(connection: Connection, job_id: str, owner: str, ttl_s: float, *,
         where &= _JOBS.c.lease == expected_lease
     row = connection.execute(update(_JOBS).where(where).values(
         owner=owner, lease=_JOBS.c.lease + 1, lease_expires=db_epoch() + ttl_s,
+        revision=next_revision(),
     ).returning(*_JOBS.columns)).first()
     return None if row is None else job_from_row(row._mapping)
 

@@ -43,6 +43,7 @@ __all__ = [
     "JobEventRow",
     "JobRow",
     "ResourceSampleRow",
+    "RevisionFloorRow",
     "UtcDateTime",
     "job_from_row",
     "job_to_row",
@@ -126,6 +127,7 @@ class JobRow(Base):
         Index("ix_jobs_statistics", *STATISTICS_INDEX),
         Index("ix_jobs_durations", "state", "type", "duration_s", "created_day"),
         Index("ix_jobs_failures", "state", "error_type", "error_reason", "created_at"),
+        Index("ix_jobs_revision", "revision"),  # the change feed: rows after a cursor
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -188,6 +190,10 @@ class JobRow(Base):
     """Processing rate predicted from history before the job started."""
     predicted_duration_s: Mapped[float | None] = mapped_column(Double)
     """Duration predicted from history before the job started."""
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """The history's revision at the job's last change (a save, a take-over): one more
+    than the highest before it. Readers ask for the jobs changed after a revision they
+    saw (:mod:`seisproc.history.changes`). 0 for rows last written before revision 0005."""
 
 
 class JobEventRow(Base):
@@ -221,6 +227,20 @@ class ControlRequestRow(Base):
     message: Mapped[str] = mapped_column(Text, server_default="")
     """Why the asker wants it, for the owner to write on the job; empty for the owner's
     default (requests queued before revision 0003 have none)."""
+
+
+class RevisionFloorRow(Base):
+    """One row: the highest revision the history has given out as of its last cleanup.
+
+    Cleanup may delete the job that holds the highest revision; the next change is
+    numbered above this floor too, so no revision is given out twice
+    (:mod:`seisproc.history.changes`).
+    """
+
+    __tablename__ = "revision_floor"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 class ResourceSampleRow(Base):

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, delete, or_, select
 
+from seisproc.history.changes import remember_highest
 from seisproc.history.models import (
     Base,
     ControlRequestRow,
@@ -78,12 +79,16 @@ class JobFilter:
 
 def delete_before(connection: Connection, cutoff: datetime) -> int:
     """Delete one batch of ended jobs created before ``cutoff``, with their transition
-    log and stale control requests; returns how many jobs (0 when none are left)."""
+    log and stale control requests; returns how many jobs (0 when none are left).
+
+    The history's highest revision is remembered first: it may be a deleted job's, and
+    is never given out again (:mod:`seisproc.history.changes`)."""
     ids = list(connection.execute(
         select(_JOBS.c.id).where(_JOBS.c.state.in_(_TERMINAL), _JOBS.c.created_at < cutoff)
         .limit(CLEANUP_BATCH)).scalars())
     if not ids:
         return 0
+    remember_highest(connection)
     connection.execute(delete(_EVENTS).where(_EVENTS.c.job_id.in_(ids)))
     connection.execute(delete(_REQUESTS).where(_REQUESTS.c.job_id.in_(ids)))
     connection.execute(delete(_JOBS).where(_JOBS.c.id.in_(ids)))

@@ -23,6 +23,13 @@ from seisproc.errors import SeisprocError
 from seisproc.history import leases as lease_sql
 from seisproc.history import predictions
 from seisproc.history.aggregates import compute_statistics
+from seisproc.history.changes import (
+    JobChanges,
+    latest_revision,
+    lock_revisions,
+    next_revision,
+    select_changes,
+)
 from seisproc.history.engine import create_history_engine, default_database_url, writer
 from seisproc.history.migrate import upgrade_to_head
 from seisproc.history.models import (
@@ -107,7 +114,8 @@ class JobHistoryStorage:
         the previous state is read under the write lock, so two processes saving the
         same job cannot both log one transition. The first save also records the input
         file's size, from which analytics estimate the bytes processed, and starts the
-        owner's lease (:data:`~seisproc.jobs.owner.LEASE_TTL_S`, database clock).
+        owner's lease (:data:`~seisproc.jobs.owner.LEASE_TTL_S`, database clock). Every
+        save raises the history's revision (:meth:`changes_since`).
 
         Raises
         ------
@@ -116,6 +124,7 @@ class JobHistoryStorage:
             over. Nothing is written.
         """
         with self._writer.begin() as connection:
+            lock_revisions(connection)
             previous = connection.execute(
                 select(_JOBS.c.state, _JOBS.c.bytes_total, _JOBS.c.lease, _JOBS.c.owner)
                 .where(_JOBS.c.id == job.id).with_for_update()).first()
@@ -187,6 +196,30 @@ class JobHistoryStorage:
                 _REQUESTS.c.message)).all()
         return [ControlRequest(row.job_id, row.action, row.message or "")
                 for row in sorted(rows)]
+
+    # --- the change feed (seisproc.history.changes) -----------------------------------
+    def latest_revision(self) -> int:
+        """The history's revision now: :meth:`changes_since` it tells of later changes."""
+        with self._engine.connect() as connection:
+            return latest_revision(connection)
+
+    def changes_since(self, revision: int, limit: int = 500) -> JobChanges:
+        """The jobs saved or taken over after ``revision``, by any process, each once as
+        it is now, oldest change first; at most ``limit`` of them.
+
+        One index seek on ``jobs.revision``: a poll that finds nothing costs the same
+        with a million jobs in the history as with ten (``benchmarks/history_scale.py``).
+        A damaged row is skipped, never read again.
+
+        Examples
+        --------
+        >>> seen = store.latest_revision()                      # doctest: +SKIP
+        >>> changes = store.changes_since(seen)                 # doctest: +SKIP
+        >>> seen = changes.revision           # the next poll's cursor  # doctest: +SKIP
+        """
+        with self._engine.connect() as connection:
+            rows, last = select_changes(connection, revision, max(limit, 1))
+        return JobChanges(_readable_jobs(rows), last, more=len(rows) >= max(limit, 1))
 
     # --- leases (seisproc.jobs.owner): "now" is the database's clock ---------------
     def renew_leases(self, leases: Mapping[str, int], ttl_s: float) -> list[str]:
@@ -277,6 +310,7 @@ class JobHistoryStorage:
         removed = 0
         while True:
             with self._writer.begin() as connection:
+                lock_revisions(connection)  # deletes too: see seisproc.history.changes
                 batch = delete_before(connection, cutoff)
             removed += batch
             if not batch:
@@ -390,17 +424,18 @@ def _upsert_statement(dialect: str) -> Executable:
     """``INSERT … ON CONFLICT (id) DO UPDATE``: one round trip, no race on a new id.
 
     The annotation columns (input size, prediction, lease expiry) are not the Job's: a
-    save leaves them. A new row's lease runs from now, by the database's clock.
+    save leaves them. A new row's lease runs from now, by the database's clock. Every
+    save takes the history's next revision (:mod:`seisproc.history.changes`).
     """
     first_lease = db_epoch() + LEASE_TTL_S
     updated = [column.name for column in _JOBS.columns
                if column.name != "id" and column.name not in ANNOTATION_COLUMNS]
     if dialect == "sqlite":
-        lite = sqlite.insert(_JOBS).values(lease_expires=first_lease)
+        lite = sqlite.insert(_JOBS).values(lease_expires=first_lease, revision=next_revision())
         return lite.on_conflict_do_update(
             index_elements=[_JOBS.c.id], set_={name: lite.excluded[name] for name in updated})
     if dialect == "postgresql":
-        pg = postgresql.insert(_JOBS).values(lease_expires=first_lease)
+        pg = postgresql.insert(_JOBS).values(lease_expires=first_lease, revision=next_revision())
         return pg.on_conflict_do_update(
             index_elements=[_JOBS.c.id], set_={name: pg.excluded[name] for name in updated})
     raise ValueError(f"the job history runs on SQLite or PostgreSQL, not {dialect}")
