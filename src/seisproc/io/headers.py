@@ -17,7 +17,8 @@ import segyio.su.words as su_words
 
 from seisproc.errors import HeaderKeyError
 
-__all__ = ["HeaderField", "header_field", "known_header_keys", "ALIASES", "TRACE_HEADER_BYTES"]
+__all__ = ["HeaderField", "header_field", "known_header_keys", "ALIASES", "TRACE_HEADER_BYTES",
+           "trace_header_values"]
 
 TRACE_HEADER_BYTES = 240
 
@@ -112,6 +113,15 @@ def read_column(headers: np.ndarray, field: HeaderField, endian: str) -> np.ndar
     """One header word from raw headers, shape ``(n, 240)`` uint8, as int64 values."""
     cols = np.ascontiguousarray(headers[:, field.byte - 1 : field.byte - 1 + field.size])
     return cols.view(field.dtype(endian)).reshape(-1).astype(np.int64)
+
+
+def trace_header_values(header: np.ndarray, endian: str) -> dict[str, int]:
+    """Every field of one standard 240-byte trace header by segyio name, as segyio's
+    ``f.header[i]`` gives them (bytes 233-240, unassigned before rev 2 and a header name
+    in rev 2, are left out)."""
+    raw = np.asarray(header, dtype=np.uint8)[:TRACE_HEADER_BYTES].reshape(1, -1)
+    return {name: int(read_column(raw, field, endian)[0]) for name, field in _FIELDS.items()
+            if not name.startswith("Unassigned")}
 
 
 def write_column(headers: np.ndarray, field: HeaderField, values: np.ndarray, endian: str) -> None:

@@ -1,12 +1,16 @@
-"""Reading SEG-Y files: headers through segyio, trace records in bulk through numpy.
+"""Reading SEG-Y files: file headers decoded by seisproc, trace records in bulk by numpy.
 
-segyio is the authority on the format: it opens the file, decodes the textual and binary
-headers and finds the sample count. The sample interval is seisproc's own decision, made
-as Seismic Unix and ObsPy make it (see :func:`_decide_sample_interval`), because segyio
-gives up when the binary and trace headers disagree. Bulk trace access then goes through a
-read-only numpy memory map of the trace records (240-byte header + samples), which reads
-a whole gather, sorted or scattered, in one vectorised step and hands back the raw headers
-too, so writers can copy them byte for byte.
+seisproc reads SEG-Y itself, rev 0 to rev 2.1: where the traces start (after any extended
+textual headers, a variable number of them ended by a ``((SEG: EndText))`` stanza
+included), how long each is (a 240-byte header, the trace-header extensions of rev 2,
+the samples) and the sample format, all from the file headers
+(:mod:`seisproc.io.fileheaders`). segyio 1.9 cannot open files with rev 2's additions,
+so it opens none here; it remains the independent reader the tests compare with. The
+sample interval is seisproc's own decision too, made as Seismic Unix and ObsPy make it
+(see :func:`_decide_sample_interval`). Bulk trace access goes through ``preadv`` and a
+read-only numpy memory map of the trace records, which reads a whole gather, sorted or
+scattered, in one vectorised step and hands back the raw headers too, so writers can copy
+them byte for byte.
 """
 
 from __future__ import annotations
@@ -16,13 +20,28 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import segyio
 
 from seisproc.errors import SegyFormatError
-from seisproc.io.headers import TRACE_HEADER_BYTES, HeaderField, header_field, read_column
+from seisproc.io.fileheaders import (
+    BINARY_HEADER_BYTES,
+    FILE_HEADER_BYTES,
+    STANZA_BYTES,
+    TEXT_HEADER_BYTES,
+    BinaryHeaderFacts,
+    FileHeaderError,
+    binary_header_facts,
+    binary_header_fields,
+    file_headers_size,
+)
+from seisproc.io.headers import (
+    TRACE_HEADER_BYTES,
+    HeaderField,
+    header_field,
+    read_column,
+    trace_header_values,
+)
 from seisproc.io.samples import SampleFormat, decode, sample_format
 
 __all__ = [
@@ -34,24 +53,19 @@ __all__ = [
     "TEXT_HEADER_BYTES",
 ]
 
-TEXT_HEADER_BYTES = 3200
-BINARY_HEADER_BYTES = 400
 _FORMAT_BYTE = 3225 - 1
-_SAMPLES_BYTE = 3221 - 1
-_EXT_HEADERS_BYTE = 3505 - 1
 _BINARY_INTERVAL_BYTE = 3217 - 1
 _TRACE_INTERVAL_BYTE = 117 - 1
 _SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
 _SEGY_FORMATS = {
     1: "4-byte IBM float", 2: "4-byte signed integer", 3: "2-byte signed integer",
-    4: "4-byte fixed point with gain", 5: "4-byte IEEE float", 6: "8-byte IEEE float",
+    4: "4-byte fixed point with gain",
+    5: "4-byte IEEE float", 6: "8-byte IEEE float",
     7: "3-byte signed integer", 8: "1-byte signed integer", 9: "8-byte signed integer",
     10: "4-byte unsigned integer", 11: "2-byte unsigned integer",
     12: "8-byte unsigned integer", 15: "3-byte unsigned integer", 16: "1-byte unsigned integer",
 }
 """Every sample-format code SEG-Y rev 2.1 defines, to name the ones seisproc does not read."""
-# segyio takes the sample count from the binary header only, not from the trace headers.
-_NO_SAMPLES = "the binary header gives 0 samples per trace (bytes 3221-3222)"
 _HEADER_CHUNK = 65536
 
 log = logging.getLogger(__name__)
@@ -71,14 +85,24 @@ class SegyLayout:
     data_offset: int
     """Byte where the first trace header starts (3600 + 3200 per extended textual header)."""
     n_traces: int
+    trace_header_extensions: int = 0
+    """SEG-Y rev 2's extra 240-byte headers after each trace's standard one (binary header
+    bytes 3507-3510); seisproc reads the standard header and carries these as they are."""
+
+    @property
+    def trace_header_bytes(self) -> int:
+        """Header bytes of one trace: the standard 240 and its extensions."""
+        return TRACE_HEADER_BYTES * (1 + self.trace_header_extensions)
 
     @property
     def trace_bytes(self) -> int:
-        return TRACE_HEADER_BYTES + self.n_samples * self.format.itemsize
+        return self.trace_header_bytes + self.n_samples * self.format.itemsize
 
     def record_dtype(self) -> np.dtype:
+        """One trace as stored: ``header`` (the standard 240 bytes, then any extensions,
+        uint8) and ``samples``."""
         return np.dtype(
-            [("header", np.uint8, (TRACE_HEADER_BYTES,)),
+            [("header", np.uint8, (self.trace_header_bytes,)),
              ("samples", self.format.dtype(self.endian), (self.n_samples,))]
         )
 
@@ -121,9 +145,8 @@ class SegyFile:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._head = _read_head(self.path)
-        endian = detect_endian(self.path, self._head)
-        self.layout = _layout_from_segyio(self.path, endian, self._head)
+        self._head, facts, size = _read_file_headers(self.path)
+        self.layout = _layout(self.path, self._head, facts, size)
         self._fd = os.open(self.path, os.O_RDONLY)
 
     # --- file headers -------------------------------------------------------------
@@ -143,15 +166,16 @@ class SegyFile:
         return decode_text_header(self.text_header_bytes)
 
     def binary_header(self) -> dict[str, int]:
-        with self._segyio() as f:
-            return {str(k): int(v) for k, v in f.bin.items()}
+        """Every integer field of the binary header, by segyio name where segyio has one
+        (rev 2's fields too: ``MaxTraceHeaderExtensions``, ``FirstTraceOffset``, ...)."""
+        return binary_header_fields(self._head, self.layout.endian)
 
     # --- traces -------------------------------------------------------------------
     def trace_header(self, position: int) -> dict[str, int]:
-        """Every trace-header field of one trace, by segyio name."""
-        self._check_positions(np.asarray([position]))
-        with self._segyio() as f:
-            return {str(k): int(v) for k, v in f.header[int(position)].items()}
+        """Every field of one trace's standard header (its first 240 bytes), by segyio
+        name."""
+        header = self.read_records(np.asarray([position]))["header"][0]
+        return trace_header_values(header, self.layout.endian)
 
     def header_values(self, key: str | int | HeaderField) -> np.ndarray:
         """One header word for every trace, int64, in one vectorised pass.
@@ -175,7 +199,9 @@ class SegyFile:
         return out
 
     def read(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Samples as float32 ``(n, n_samples)`` and raw headers ``(n, 240)`` uint8."""
+        """Samples as float32 ``(n, n_samples)`` and raw headers ``(n, 240)`` uint8:
+        ``(n, 240 * (1 + k))`` for a file with ``k`` trace-header extensions, the standard
+        header first."""
         records = self.read_records(positions)
         return self.samples_of(records), records["header"]
 
@@ -217,9 +243,6 @@ class SegyFile:
                 f"{self.layout.n_traces} traces, numbered from 0)"
             )
 
-    def _segyio(self) -> Any:
-        return segyio.open(self.path, "r", ignore_geometry=True, endian=self.layout.endian)
-
     # --- life cycle ---------------------------------------------------------------
     def close(self) -> None:
         if getattr(self, "_fd", -1) >= 0:
@@ -252,57 +275,56 @@ def open_segy(path: str | os.PathLike[str]) -> SegyFile:
     return SegyFile(path)
 
 
-def _read_head(path: Path) -> bytes:
+def _read_file_headers(path: Path) -> tuple[bytes, BinaryHeaderFacts, int]:
+    """The file headers (everything before trace 0), what the binary header says, and the
+    file's size."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(TEXT_HEADER_BYTES + BINARY_HEADER_BYTES)
-            ext = _extended_header_count(head)
-            return head + fh.read(ext * TEXT_HEADER_BYTES)
+            head = fh.read(FILE_HEADER_BYTES)
+            facts = binary_header_facts(head, detect_endian(path, head))
+
+            def stanza(number: int) -> bytes:
+                fh.seek(FILE_HEADER_BYTES + STANZA_BYTES * number)
+                return fh.read(STANZA_BYTES)
+
+            end = file_headers_size(facts, stanza)
+            fh.seek(FILE_HEADER_BYTES)
+            head += fh.read(end - FILE_HEADER_BYTES)
+            return head, facts, os.fstat(fh.fileno()).st_size
     except FileNotFoundError:
         raise SegyFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SegyFormatError(f"{path}: is a folder, not a SEG-Y file") from None
     except PermissionError:
         raise SegyFormatError(f"{path}: permission denied") from None
+    except FileHeaderError as exc:
+        raise SegyFormatError(f"{path}: {exc}") from None
 
 
-def _extended_header_count(head: bytes) -> int:
-    if len(head) < TEXT_HEADER_BYTES + BINARY_HEADER_BYTES:
-        return 0
-    for char in (">", "<"):
-        (code,) = struct.unpack_from(char + "h", head, _FORMAT_BYTE)
-        if code in _SUPPORTED_CODES:
-            (ext,) = struct.unpack_from(char + "h", head, _EXT_HEADERS_BYTE)
-            return max(int(ext), 0)
-    return 0
-
-
-def _layout_from_segyio(path: Path, endian: str, head: bytes) -> SegyLayout:
-    fmt_char = ">" if endian == "big" else "<"
-    fmt = sample_format(struct.unpack_from(fmt_char + "h", head, _FORMAT_BYTE)[0])
+def _layout(path: Path, head: bytes, facts: BinaryHeaderFacts, size: int) -> SegyLayout:
+    fmt = sample_format(facts.format_code)
     data_offset = len(head)
-    size = path.stat().st_size
-    if size <= data_offset:  # segyio fails on this with a bare IndexError
+    if size <= data_offset:
         raise SegyFormatError(f"{path}: holds file headers but no traces")
-    try:
-        with segyio.open(path, "r", ignore_geometry=True, endian=endian) as f:
-            n_samples = len(f.samples)
-    except RuntimeError as exc:
-        raise SegyFormatError(f"{path}: {_segyio_reason(exc, size, head, endian)}") from None
-    if n_samples <= 0:
-        raise SegyFormatError(f"{path}: {_NO_SAMPLES}")
-    trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
-    n_traces, rest = divmod(size - data_offset, trace_bytes)
+    if facts.n_samples <= 0:
+        where = "3221-3222 and 3269-3272" if facts.revision >= 2 else "3221-3222"
+        raise SegyFormatError(
+            f"{path}: the binary header gives 0 samples per trace (bytes {where})")
+    probe = SegyLayout(facts.endian, fmt, facts.n_samples, 0.0, data_offset, 0,
+                       facts.trace_header_extensions)
+    n_traces, rest = divmod(size - data_offset, probe.trace_bytes)
     if rest or n_traces == 0:
-        raise SegyFormatError(f"{path}: {_not_whole_traces(size - data_offset, n_samples, fmt)}")
-    (binary_us,) = struct.unpack_from(fmt_char + "h", head, _BINARY_INTERVAL_BYTE)
+        raise SegyFormatError(f"{path}: {_not_whole_traces(size - data_offset, probe)}")
+    char = ">" if facts.endian == "big" else "<"
+    (binary_us,) = struct.unpack_from(char + "h", head, _BINARY_INTERVAL_BYTE)
     with open(path, "rb") as fh:
         fh.seek(data_offset + _TRACE_INTERVAL_BYTE)
-        (trace_us,) = struct.unpack(fmt_char + "h", fh.read(2))
+        (trace_us,) = struct.unpack(char + "h", fh.read(2))
     dt_us, warning = _decide_sample_interval(path, binary_us, trace_us)
     if warning:
         _warn_once(warning)
-    return SegyLayout(endian, fmt, n_samples, dt_us / 1000.0, data_offset, n_traces)
+    return SegyLayout(facts.endian, fmt, facts.n_samples, dt_us / 1000.0, data_offset,
+                      n_traces, facts.trace_header_extensions)
 
 
 def _decide_sample_interval(path: Path, binary_us: int, trace_us: int) -> tuple[int, str]:
@@ -337,21 +359,13 @@ def _warn_once(message: str) -> None:
         log.warning("%s", message)
 
 
-def _not_whole_traces(data_bytes: int, n_samples: int, fmt: SampleFormat) -> str:
-    trace_bytes = TRACE_HEADER_BYTES + n_samples * fmt.itemsize
+def _not_whole_traces(data_bytes: int, layout: SegyLayout) -> str:
+    """Why the trace data is not whole traces; the length of one as the headers give it."""
+    n, fmt, ext = layout.n_samples, layout.format, layout.trace_header_extensions
+    each = f"{layout.trace_bytes} bytes each, {fmt.name}"
+    if ext:
+        each += (f", after a 240-byte trace header and {ext} trace-header extensions of 240 "
+                 "bytes (bytes 3507-3510)")
     return (f"{data_bytes} bytes of trace data do not hold a whole number of traces of "
-            f"{n_samples} samples ({trace_bytes} bytes each, {fmt.name}): the file is "
-            "truncated or the sample count in the binary header (bytes 3221-3222) is wrong")
-
-
-def _segyio_reason(exc: RuntimeError, size: int, head: bytes, endian: str) -> str:
-    """Why segyio refused the file; a size that is not whole traces is said plainly."""
-    fmt_char = ">" if endian == "big" else "<"
-    fmt = sample_format(struct.unpack_from(fmt_char + "h", head, _FORMAT_BYTE)[0])
-    (n_samples,) = struct.unpack_from(fmt_char + "H", head, _SAMPLES_BYTE)
-    data_bytes = size - len(head)
-    if not n_samples:
-        return _NO_SAMPLES
-    if data_bytes % (TRACE_HEADER_BYTES + n_samples * fmt.itemsize):
-        return _not_whole_traces(data_bytes, n_samples, fmt)
-    return f"segyio cannot read it as SEG-Y ({exc})"
+            f"{n} samples ({each}): the file is truncated or the sample count in the binary "
+            "header (bytes 3221-3222) is wrong")

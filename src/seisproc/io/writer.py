@@ -31,6 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from seisproc.errors import OutputError
+from seisproc.io.fileheaders import (
+    FILE_HEADER_BYTES,
+    STANZA_BYTES,
+    VARIABLE,
+    BinaryHeaderFacts,
+    FileHeaderError,
+    binary_header_facts,
+    file_headers_size,
+)
 from seisproc.io.samples import IBM, IEEE, encode_into, sample_format
 from seisproc.io.segy import TEXT_HEADER_BYTES, SegyFile, SegyLayout, contiguous_runs
 from seisproc.io.textheader import stamp_provenance
@@ -48,9 +57,6 @@ __all__ = [
 
 _FORMAT_OFFSET = 3225 - 1
 _IEEE_DOUBLE = 6
-_SAMPLES_OFFSET = 3221 - 1
-_EXTENDED_OFFSET = 3505 - 1
-_BINARY_HEADER_BYTES = 400
 log = logging.getLogger(__name__)
 _FILE_HEADERS = "3200-byte textual, 400-byte binary, 3200 bytes per extended textual header"
 
@@ -119,11 +125,14 @@ def create_output(path: str | os.PathLike[str], file_header: bytes, layout: Segy
 
 
 def check_file_header(path: Path, file_header: bytes, layout: SegyLayout) -> None:
-    """Refuse headers that would make ``path`` unreadable: the textual header must be
-    3200 bytes and the binary header 400, followed by the extended textual headers the
-    binary header declares (bytes 3505-3506), and the binary header must give the
-    traces' sample format and count. A header one card too long (a line feed split into
-    two lines) once moved the binary header and gave a file nobody could open.
+    """Refuse headers that would make ``path`` unreadable, as seisproc reads files
+    (:mod:`seisproc.io.fileheaders`): a 3200-byte textual header and a 400-byte binary
+    header, followed by the extended textual headers the binary header declares (bytes
+    3505-3506: that many, or for -1 stanzas up to one that begins ``((SEG: EndText))``);
+    and a binary header that gives the traces' sample format, sample count and
+    trace-header extensions (bytes 3507-3510, SEG-Y rev 2). A header one card too long (a
+    line feed split into two lines) once moved the binary header and gave a file nobody
+    could open.
 
     Raises
     ------
@@ -133,24 +142,49 @@ def check_file_header(path: Path, file_header: bytes, layout: SegyLayout) -> Non
     >>> with open_segy("shots.sgy") as src:                     # doctest: +SKIP
     ...     check_file_header(Path("out.sgy"), src.file_header_bytes, src.layout)
     """
-    char = ">" if layout.endian == "big" else "<"
-    minimum = TEXT_HEADER_BYTES + _BINARY_HEADER_BYTES
-    extended = 0
-    if len(file_header) >= minimum:
-        extended = max(struct.unpack_from(char + "h", file_header, _EXTENDED_OFFSET)[0], 0)
-    expected = minimum + extended * TEXT_HEADER_BYTES
-    if len(file_header) != expected or layout.data_offset != expected:
+    facts = _check_header_size(path, file_header, layout)
+    if (facts.format_code, facts.n_samples) != (layout.format.code, layout.n_samples):
+        raise OutputError(
+            f"{path}: the output's binary header gives format code {facts.format_code} and "
+            f"{facts.n_samples} samples per trace (bytes 3225-3226, 3221-3222); its traces "
+            f"are format {layout.format.code} with {layout.n_samples} samples: nothing was "
+            "written")
+    if facts.trace_header_extensions != layout.trace_header_extensions:
+        raise OutputError(
+            f"{path}: the output's binary header gives {facts.trace_header_extensions} "
+            f"trace-header extensions (bytes 3507-3510, read in SEG-Y rev 2 and later; this "
+            f"header is rev {facts.revision}); its traces have "
+            f"{layout.trace_header_extensions}: nothing was written")
+
+
+def _check_header_size(path: Path, file_header: bytes, layout: SegyLayout
+                       ) -> BinaryHeaderFacts:
+    """The binary header's facts, once the headers are the size they declare."""
+    if len(file_header) < FILE_HEADER_BYTES:
         raise OutputError(
             f"{path}: the output's file headers are {len(file_header)} bytes and its traces "
-            f"would start at byte {layout.data_offset}; with {extended} extended textual "
-            f"headers both must be {expected} ({_FILE_HEADERS}): nothing was written")
-    (code,) = struct.unpack_from(char + "h", file_header, _FORMAT_OFFSET)
-    (n_samples,) = struct.unpack_from(char + "H", file_header, _SAMPLES_OFFSET)
-    if (code, n_samples) != (layout.format.code, layout.n_samples):
+            f"would start at byte {layout.data_offset}; both must be at least "
+            f"{FILE_HEADER_BYTES} ({_FILE_HEADERS}): nothing was written")
+    try:
+        facts = binary_header_facts(file_header, layout.endian)
+        expected = file_headers_size(facts, lambda n: _stanza(file_header, n),
+                                     where="the output's file headers end")
+    except FileHeaderError as exc:
+        raise OutputError(f"{path}: {exc}: nothing was written") from None
+    if len(file_header) != expected or layout.data_offset != expected:
+        count = ("a variable number of extended textual headers (-1) up to the EndText "
+                 "stanza" if facts.extended_text == VARIABLE
+                 else f"{max(facts.extended_text, 0)} extended textual headers")
         raise OutputError(
-            f"{path}: the output's binary header gives format code {code} and {n_samples} "
-            f"samples per trace (bytes 3225-3226, 3221-3222); its traces are format "
-            f"{layout.format.code} with {layout.n_samples} samples: nothing was written")
+            f"{path}: the output's file headers are {len(file_header)} bytes and its traces "
+            f"would start at byte {layout.data_offset}; with {count} both must be "
+            f"{expected} ({_FILE_HEADERS}): nothing was written")
+    return facts
+
+
+def _stanza(file_header: bytes, number: int) -> bytes:
+    start = FILE_HEADER_BYTES + STANZA_BYTES * number
+    return file_header[start : start + STANZA_BYTES]
 
 
 def _reserve(fd: int, path: Path, total: int) -> None:
