@@ -41,7 +41,8 @@ BAD_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     "zero-sample-count": (lambda: patched(VALID, 3221, ">H", 0), "0 samples per trace"),
     "unsupported-format": (lambda: patched(VALID, 3225, ">h", 4),
                            "format code (bytes 3225-3226) reads 4 in big-endian byte order "
-                           "(4-byte fixed point with gain); expected one of"),
+                           "(4-byte fixed point with gain, obsolete in the standard); "
+                           "expected one of"),
     "no-sample-interval": (no_sample_interval, "no usable sample interval: the binary header "
                            "(bytes 3217-3218) reads 0 and trace 0's header (bytes 117-118) "
                            "reads 0"),

@@ -164,15 +164,18 @@ def test_ibm_round_trip_of_any_float_loses_less_than_one_part_in_a_million() -> 
 
 
 @pytest.mark.parametrize(("code", "itemsize", "is_float"), [
-    (1, 4, True), (2, 4, False), (3, 2, False), (5, 4, True), (6, 8, True), (8, 1, False),
+    (1, 4, True), (2, 4, False), (3, 2, False), (5, 4, True), (6, 8, True), (7, 3, False),
+    (8, 1, False), (9, 8, False), (10, 4, False), (11, 2, False), (12, 8, False),
+    (15, 3, False), (16, 1, False),
 ])
 def test_supported_sample_formats(code: int, itemsize: int, is_float: bool) -> None:
     fmt = sample_format(code)
     assert (fmt.code, fmt.itemsize, fmt.is_float) == (code, itemsize, is_float)
+    assert fmt.dtype("big").itemsize == fmt.dtype("little").itemsize == itemsize
     assert fmt.dtype("big").byteorder in (">", "|") and fmt.dtype("little").byteorder in "<|="
 
 
-@pytest.mark.parametrize("code", [0, 4, 7, 10, 16])
+@pytest.mark.parametrize("code", [0, 4, 13, 14, 17])
 def test_unsupported_format_code_names_the_code_and_the_supported_ones(code: int) -> None:
     with pytest.raises(SegyFormatError, match=f"format code {code} is not supported.*5 "):
         sample_format(code)
@@ -197,7 +200,7 @@ def test_ieee_encode_and_decode_are_exact_in_both_byte_orders() -> None:
 
 
 @pytest.mark.parametrize("endian", ["big", "little"])
-@pytest.mark.parametrize("code", [1, 2, 3, 5, 6, 8])
+@pytest.mark.parametrize("code", [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16])
 def test_encoding_into_a_records_field_stores_what_encode_returns(code: int, endian: str) -> None:
     fmt = sample_format(code)
     samples = np.array([[0.0, -0.0, 1.5, -2.5, 126.7, -1e6, 3e4, 7.25]], dtype=np.float32)

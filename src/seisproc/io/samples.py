@@ -9,6 +9,12 @@ beyond float32's range read as +-inf (segyio gives NaN); those below its normal 
 and unnormalized ones read as the nearest float32, where segyio's table-driven
 conversion goes wrong. Writing uses numpy bit operations, which match segyio bit for bit
 for every float32.
+
+The integer formats of SEG-Y rev 2 read to float32 as well: 1-, 2- and 3-byte integers,
+signed or not, exactly; 4- and 8-byte integers exactly up to 2**24 (16,777,216) in
+magnitude and to the nearest float32 (about 7 significant digits) beyond. numpy has no
+3-byte type, so a 3-byte sample is a two-field record, a 2-byte high part (signed for
+format 7) and a low byte, laid out in the file's byte order.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from segyio import _segyio  # segyio.tools.native's C routine, without its extra
 from seisproc.errors import SegyFormatError
 
 __all__ = ["SampleFormat", "sample_format", "decode", "encode", "encode_into",
-           "ibm_to_float32", "float32_to_ibm", "IBM", "IEEE"]
+           "ibm_to_float32", "float32_to_ibm", "IBM", "IEEE", "SUPPORTED_CODES"]
 
 IBM = 1
 IEEE = 5
@@ -40,24 +46,43 @@ class SampleFormat:
 
     @property
     def itemsize(self) -> int:
-        return np.dtype(self.base).itemsize
+        return 3 if self.base in _THREE_BYTE else np.dtype(self.base).itemsize
 
     @property
     def is_float(self) -> bool:
         return self.code in (IBM, IEEE, 6)
 
     def dtype(self, endian: str) -> np.dtype:
-        return np.dtype(("<" if endian == "little" else ">") + self.base)
+        """One stored sample in ``endian`` order: a numpy scalar type, or for the 3-byte
+        formats a record of ``high`` (2 bytes) and ``low`` (1 byte) in file order."""
+        order = "<" if endian == "little" else ">"
+        if self.base not in _THREE_BYTE:
+            return np.dtype(order + self.base)
+        high = order + ("i2" if self.base == "i3" else "u2")
+        fields = [("high", high), ("low", "u1")]
+        return np.dtype(fields if order == ">" else fields[::-1])
 
 
+_THREE_BYTE = ("i3", "u3")
+# The codes of SEG-Y rev 2.1's table (section 5.3, bytes 3225-3226) that map to float32;
+# code 4 (4-byte fixed point with gain, obsolete) is the one seisproc does not read.
 _FORMATS = {
     1: SampleFormat(1, "4-byte IBM float", "u4"),
     2: SampleFormat(2, "4-byte signed integer", "i4"),
     3: SampleFormat(3, "2-byte signed integer", "i2"),
     5: SampleFormat(5, "4-byte IEEE float", "f4"),
     6: SampleFormat(6, "8-byte IEEE float", "f8"),
+    7: SampleFormat(7, "3-byte signed integer", "i3"),
     8: SampleFormat(8, "1-byte signed integer", "i1"),
+    9: SampleFormat(9, "8-byte signed integer", "i8"),
+    10: SampleFormat(10, "4-byte unsigned integer", "u4"),
+    11: SampleFormat(11, "2-byte unsigned integer", "u2"),
+    12: SampleFormat(12, "8-byte unsigned integer", "u8"),
+    15: SampleFormat(15, "3-byte unsigned integer", "u3"),
+    16: SampleFormat(16, "1-byte unsigned integer", "u1"),
 }
+SUPPORTED_CODES = tuple(_FORMATS)
+"""Every sample-format code seisproc reads."""
 
 
 def sample_format(code: int) -> SampleFormat:
@@ -72,40 +97,64 @@ def sample_format(code: int) -> SampleFormat:
 
 
 def decode(raw: np.ndarray, fmt: SampleFormat) -> np.ndarray:
-    """Samples as stored (any byte order) to native float32."""
+    """Samples as stored (:meth:`SampleFormat.dtype`, any byte order) to native float32.
+
+    Integers beyond 2**24 in magnitude (4- and 8-byte formats) read as the nearest
+    float32.
+
+    >>> decode(np.array([1, 2**24 + 1], dtype=">u8"), sample_format(12)).tolist()
+    [1.0, 16777216.0]
+    """
     if fmt.code == IBM:
         return ibm_to_float32(raw)
+    if fmt.base in _THREE_BYTE:
+        value: np.ndarray = raw["high"].astype(np.int32) * np.int32(256) + raw["low"]
+        return value.astype(np.float32)
     return raw.astype(np.float32)
 
 
 def encode_into(out: np.ndarray, samples: np.ndarray, fmt: SampleFormat) -> None:
     """Store float32 ``samples`` into ``out``, an array of ``fmt``'s stored type in the
     file's byte order (e.g. a records array's samples field): the assignment swaps
-    bytes as it copies, one pass fewer than :func:`encode` and a copy."""
+    bytes as it copies, one pass fewer than :func:`encode` and a copy. Integer formats
+    get the nearest integer, clipped to their range."""
     if fmt.code == IBM:
         out[...] = float32_to_ibm(samples)
     elif fmt.is_float:
         out[...] = samples
+    elif fmt.base in _THREE_BYTE:
+        value = _rounded(samples, fmt).astype(np.int32)
+        out["high"] = value >> 8  # arithmetic: the sign stays in the high part
+        out["low"] = value & 0xFF
     else:
         out[...] = _rounded(samples, fmt)
 
 
 def encode(samples: np.ndarray, fmt: SampleFormat, endian: str) -> np.ndarray:
     """float32 samples to the stored representation of ``fmt`` in ``endian`` order."""
-    if fmt.code == IBM:
-        out = float32_to_ibm(samples)
-    elif fmt.is_float:
-        out = samples
-    else:
-        out = _rounded(samples, fmt)
-    return np.asarray(out).astype(fmt.dtype(endian), copy=False)
+    out = np.empty(np.shape(samples), dtype=fmt.dtype(endian))
+    encode_into(out, np.asarray(samples), fmt)
+    return out
 
 
 def _rounded(samples: np.ndarray, fmt: SampleFormat) -> np.ndarray:
-    """Samples rounded to the nearest integer and clipped to an integer format's range."""
-    info = np.iinfo(fmt.base)
-    rounded: np.ndarray = np.clip(np.rint(samples), info.min, info.max)
+    """Samples rounded to the nearest integer and clipped to an integer format's range:
+    to the largest float32 inside it, since float32(2**31 - 1) is 2**31, out of range."""
+    low, high = _integer_range(fmt)
+    top = np.float32(high)
+    if int(top) > high:
+        top = np.nextafter(top, np.float32(0))
+    rounded: np.ndarray = np.clip(np.rint(samples), np.float32(low), top)
     return rounded
+
+
+def _integer_range(fmt: SampleFormat) -> tuple[int, int]:
+    if fmt.base == "i3":
+        return -(2**23), 2**23 - 1
+    if fmt.base == "u3":
+        return 0, 2**24 - 1
+    info = np.iinfo(fmt.base)
+    return int(info.min), int(info.max)
 
 
 def ibm_to_float32(words: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ from seisproc.io.headers import (
     read_column,
     trace_header_values,
 )
-from seisproc.io.samples import SampleFormat, decode, sample_format
+from seisproc.io.samples import SUPPORTED_CODES, SampleFormat, decode, sample_format
 
 __all__ = [
     "SegyFile",
@@ -56,10 +56,9 @@ __all__ = [
 _FORMAT_BYTE = 3225 - 1
 _BINARY_INTERVAL_BYTE = 3217 - 1
 _TRACE_INTERVAL_BYTE = 117 - 1
-_SUPPORTED_CODES = (1, 2, 3, 5, 6, 8)
 _SEGY_FORMATS = {
     1: "4-byte IBM float", 2: "4-byte signed integer", 3: "2-byte signed integer",
-    4: "4-byte fixed point with gain",
+    4: "4-byte fixed point with gain, obsolete in the standard",
     5: "4-byte IEEE float", 6: "8-byte IEEE float",
     7: "3-byte signed integer", 8: "1-byte signed integer", 9: "8-byte signed integer",
     10: "4-byte unsigned integer", 11: "2-byte unsigned integer",
@@ -117,7 +116,7 @@ def detect_endian(path: Path, head: bytes) -> str:
     readings = {endian: struct.unpack_from(char + "h", head, _FORMAT_BYTE)[0]
                 for endian, char in (("big", ">"), ("little", "<"))}
     for endian, code in readings.items():
-        if code in _SUPPORTED_CODES:
+        if code in SUPPORTED_CODES:
             return endian
     raise SegyFormatError(_unsupported_format(path, readings))
 
@@ -129,10 +128,10 @@ def _unsupported_format(path: Path, readings: dict[str, int]) -> str:
         if code in _SEGY_FORMATS:
             return (f"{path}: unsupported sample format: the binary header's format code "
                     f"(bytes 3225-3226) reads {code} in {endian}-endian byte order "
-                    f"({_SEGY_FORMATS[code]}); expected one of {_SUPPORTED_CODES}")
+                    f"({_SEGY_FORMATS[code]}); expected one of {SUPPORTED_CODES}")
     return (f"{path}: not a SEG-Y file, or an unsupported sample format: the binary "
             f"header's format code (bytes 3225-3226) reads {readings['big']} big-endian, "
-            f"{readings['little']} little-endian; expected one of {_SUPPORTED_CODES}")
+            f"{readings['little']} little-endian; expected one of {SUPPORTED_CODES}")
 
 
 class SegyFile:

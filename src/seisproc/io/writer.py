@@ -56,17 +56,31 @@ __all__ = [
 ]
 
 _FORMAT_OFFSET = 3225 - 1
-_IEEE_DOUBLE = 6
 log = logging.getLogger(__name__)
 _FILE_HEADERS = "3200-byte textual, 400-byte binary, 3200 bytes per extended textual header"
+_BEYOND_2_24 = ("integers beyond 2**24 (16,777,216) in magnitude were read as the nearest "
+                "4-byte float, to about 7 significant digits")
+_PRECISION_LOST = {
+    6: ("8-byte IEEE floats", "about 7 significant digits are kept, magnitudes above 3.4e38 "
+        "become infinite"),
+    2: ("4-byte signed integers", _BEYOND_2_24),
+    9: ("8-byte signed integers", _BEYOND_2_24),
+    10: ("4-byte unsigned integers", _BEYOND_2_24),
+    12: ("8-byte unsigned integers", _BEYOND_2_24),
+}
+"""Input formats whose values 4-byte floats do not all hold: what the samples are, and
+what is lost. The others (1- to 3-byte integers, IBM floats) read to float32 exactly."""
 
 
 def output_layout(source: SegyLayout) -> SegyLayout:
-    """The layout of a processed copy of ``source``.
+    """The layout of a processed copy of ``source``: its trace-header extensions, and
+    IEEE floats (format 5) unless it holds IBM floats (format 1).
 
-    IBM and 4-byte IEEE inputs keep their format. Integer inputs are written as 4-byte
-    IEEE floats, since processed amplitudes (after AGC, say) would not survive rounding to
-    integers; so are 8-byte IEEE inputs, since seisproc processes in 4-byte floats.
+    IBM and 4-byte IEEE inputs keep their format. Integer inputs, of every width, signed
+    or not, are written as 4-byte IEEE floats, since processed amplitudes (after AGC or a
+    filter, say) would not survive rounding to integers, and an unsigned format cannot
+    hold the negative ones a filter makes; so are 8-byte IEEE inputs, since seisproc
+    processes in 4-byte floats.
     """
     code = source.format.code if source.format.code in (IBM, IEEE) else IEEE
     return dataclasses.replace(source, format=sample_format(code))
@@ -75,15 +89,16 @@ def output_layout(source: SegyLayout) -> SegyLayout:
 def output_file_header(source: SegyFile, provenance: list[str]) -> bytes:
     """The input's file headers, with provenance stamped and the format code updated.
 
-    An input of 8-byte IEEE floats (format 6) is processed and written in 4-byte floats
-    (format 5), a loss of precision the user is told of (logged as a warning) rather than
-    left to find in the output's binary header.
+    An input whose samples 4-byte floats do not all hold (8-byte floats, 4- and 8-byte
+    integers) is processed and written in 4-byte floats (format 5), a loss of precision
+    the user is told of (logged as a warning) rather than left to find in the output's
+    binary header.
     """
-    if source.layout.format.code == _IEEE_DOUBLE:
-        log.warning("%s: samples are 8-byte IEEE floats (format 6); the output's are 4-byte "
-                    "IEEE floats (format 5), as seisproc processes in 4-byte floats: about 7 "
-                    "significant digits are kept, magnitudes above 3.4e38 become infinite",
-                    source.path)
+    lost = _PRECISION_LOST.get(source.layout.format.code)
+    if lost is not None:
+        log.warning("%s: samples are %s (format %d); the output's are 4-byte IEEE floats "
+                    "(format 5), as seisproc processes in 4-byte floats: %s", source.path,
+                    lost[0], source.layout.format.code, lost[1])
     stamped = stamp_provenance(source.text_header_bytes, provenance)
     head = bytearray(stamped + source.file_header_bytes[TEXT_HEADER_BYTES:])
     code = output_layout(source.layout).format.code
