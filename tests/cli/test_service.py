@@ -158,6 +158,33 @@ def test_two_first_starts_at_once_start_one_service(env: dict[str, str], home: P
     assert str(recorded(home)["pgid"]) in pgids  # type: ignore[index]
 
 
+def test_service_start_starts_it_once_and_a_run_then_uses_it(env: dict[str, str], home: Path,
+                                                            flow_file: Path) -> None:
+    seisproc(env, "service", "stop")
+    started = seisproc(env, "service", "start")
+    assert started.returncode == 0 and STARTING in started.stderr, started.stderr
+    first = recorded(home)
+    again = seisproc(env, "service", "start")
+    assert again.returncode == 0 and STARTING not in again.stderr
+    assert recorded(home)["pgid"] == first["pgid"]
+    result, _ = run_flow(env, flow_file)
+    assert STARTING not in result.stderr and recorded(home)["pgid"] == first["pgid"]
+
+
+def test_a_failing_cold_run_still_leaves_one_working_service(env: dict[str, str], home: Path,
+                                                             tmp_path: Path,
+                                                             flow_file: Path) -> None:
+    """A run starts the service in the background as it begins; a run that fails at
+    once (a missing flow file) leaves that start to finish, and the next run joins it."""
+    seisproc(env, "service", "stop")
+    failed = seisproc(env, "run", str(tmp_path / "missing.yaml"))
+    assert failed.returncode == 1 and "missing.yaml" in failed.stderr
+    result, _ = run_flow(env, flow_file)
+    assert "error" not in result.stderr.lower()
+    state = recorded(home)
+    assert state is not None and group_alive(state["pgid"])
+
+
 def test_service_stop_ends_it_and_status_says_so(env: dict[str, str], home: Path) -> None:
     state = recorded(home)
     assert state is not None and group_alive(state["pgid"])

@@ -1,4 +1,4 @@
-"""``seisproc service status|stop``: seisproc's local Ray, which outlives a command.
+"""``seisproc service start|status|stop``: seisproc's local Ray, which outlives a command.
 
 ``seisproc run`` without an address starts it the first time and reuses it, with its
 workers warm, until it has been idle for ``SEISPROC_SERVICE_IDLE_S`` (600 s).
@@ -21,6 +21,21 @@ __all__ = ["service"]
 @click.group()
 def service() -> None:
     """seisproc's local Ray, kept up between commands with its workers warm."""
+
+
+@service.command()
+@click.option("--quiet", is_flag=True, help="Say nothing (errors excepted).")
+def start(quiet: bool) -> None:
+    """Start the local Ray now, if it is not running (it stops after its idle time)."""
+    from seisproc.orchestration.service import ensure_service
+
+    state = ensure_service(None if quiet else _tell)
+    if not quiet:
+        click.echo(f"seisproc's local Ray: running at {state.address}")
+
+
+def _tell(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @service.command()

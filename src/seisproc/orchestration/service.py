@@ -120,14 +120,36 @@ def _remove_state(state: HeadState) -> None:
 
 
 @contextlib.contextmanager
-def _start_lock() -> Iterator[None]:
-    """Exclusive across processes of this user and home, released at exit or death."""
+def _start_lock(announce: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Exclusive across processes of this user and home, released at exit or death.
+    Waiting for it means another process is starting the service: ``announce`` says so."""
     fd = open_private(seisproc_home() / LOCK_FILE, os.O_RDWR)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not _lock_within(fd, LOCK_CHECK_S):  # longer than a check: a start
+            if announce is not None:
+                announce(f"starting seisproc's local Ray (first run, or another command "
+                         f"started it; it stays up {_minutes(idle_seconds())} when idle: "
+                         "seisproc service stop ends it)")
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+LOCK_CHECK_S = 0.5
+"""How long another command may hold the start lock just to check the service."""
+
+
+def _lock_within(fd: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 def _alive(state: HeadState) -> bool:
@@ -139,7 +161,7 @@ def ensure_service(announce: Callable[[str], None] | None = None) -> HeadState:
 
     ``announce`` is told once, before a start, what is happening (the CLI prints it).
     """
-    with _start_lock():
+    with _start_lock(announce):
         state = read_state()
         if state is not None and _alive(state) and not _outdated_and_idle(state):
             return state
