@@ -30,7 +30,10 @@ def _text(page: str) -> str:
 
 def _commands(group: click.Group = cli, prefix: str = "seisproc"
               ) -> Iterator[tuple[str, click.Command]]:
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in sorted(group.list_commands(context)):  # the lazy group loads each on request
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix} {name}"
         yield path, command
         if isinstance(command, click.Group):
