@@ -60,20 +60,24 @@ def _highest() -> ColumnElement[Any]:
     return case((in_jobs > floor, in_jobs), else_=floor)
 
 
+_HIGHEST = _highest()  # expressions are immutable: built once, shared by every statement
+_NEXT = _HIGHEST + 1
+
+
 def next_revision() -> ColumnElement[Any]:
     """The revision a change writes on its job's row: a subquery of the changing
     statement, evaluated under :func:`lock_revisions`."""
-    return _highest() + 1
+    return _NEXT
 
 
 def remember_highest(connection: Connection) -> None:
     """Raise the floor to the highest revision, before deleting jobs that may hold it."""
-    connection.execute(update(_FLOOR).values(revision=_highest()))
+    connection.execute(update(_FLOOR).values(revision=_HIGHEST))
 
 
 def latest_revision(connection: Connection) -> int:
     """The revision of the latest committed change (0 for a history never changed)."""
-    return int(connection.execute(select(_highest())).scalar_one())
+    return int(connection.execute(select(_HIGHEST)).scalar_one())
 
 
 def select_changes(connection: Connection, after: int,
