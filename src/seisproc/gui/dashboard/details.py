@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seisproc.gui.dashboard.cells import short_node
 from seisproc.gui.dashboard.model import format_clock, state_text_color
 from seisproc.gui.qc_strip import QcStrip
 from seisproc.jobs.model import Job, JobError
@@ -173,9 +174,11 @@ class JobDetailsPane(QWidget):
         values = {"Job id": f"{job.id}  ({job.type.value.lower()}, run by {job.owner or '-'})",
                   "Message": job.message or "-", "Input": job.input or "-",
                   "Output": job.output or "-", "Times": times,
-                  "Nodes": ", ".join(job.nodes) or "-"}
+                  "Nodes": ", ".join(short_node(node) for node in job.nodes) or "-"}
         for name, value in values.items():
             self._fields[name].setText(value)
+        self._fields["Nodes"].setToolTip("\n".join(["Ray node ids:", *job.nodes])
+                                         if job.nodes else "")
 
     def _show_error(self, job: Job) -> None:
         """Fill the Error tab; a job that just failed (or was just picked) opens on it."""

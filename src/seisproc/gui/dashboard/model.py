@@ -1,9 +1,10 @@
-"""The job table: a Qt item model over the jobs the `JobManager` announces.
+"""The job table: a Qt item model over the jobs of the history, whoever runs them.
 
-The manager owns job state; this model mirrors it for the view. Rows are job ids in
-display order (newest first) and each row shows the latest :class:`~seisproc.jobs.model.Job`
-the manager announced (records are immutable, so holding one is holding a snapshot, not
-a copy to keep in sync). Updates arrive in batches from the GUI bridge: a batch refreshes
+The JobManager (this window's jobs) and the history's change feed (every process's) own
+job state; this model mirrors it for the view. Rows are job ids, newest inserted first,
+and each row shows the latest :class:`~seisproc.jobs.model.Job` announced (records are
+immutable, so holding one is holding a snapshot, not a copy to keep in sync); the view
+sorts through :class:`JobFilterProxy`. Updates arrive in batches: a batch refreshes
 each affected run of rows with one ``dataChanged`` and inserts all new jobs with one
 ``rowsInserted``, so 1,000 jobs reporting at once cost the view a handful of signals.
 """
@@ -11,7 +12,6 @@ each affected run of rows with one ``dataChanged`` and inserts all new jobs with
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,7 +24,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from seisproc.analytics.format import human_clock
+from seisproc.gui.dashboard.cells import (
+    HEADERS,
+    RIGHT_ALIGNED,
+    Column,
+    display,
+    format_clock,
+    sort_key,
+    tooltip,
+)
 from seisproc.gui.palette import state_color
 from seisproc.jobs.events import JobEvent
 from seisproc.jobs.model import Job, JobState
@@ -41,35 +49,10 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 S = JobState
-
-
-class Column(IntEnum):
-    NAME = 0
-    TYPE = 1
-    STATE = 2
-    PROGRESS = 3
-    RATE = 4
-    ETA = 5
-    ELAPSED = 6
-
-
-_HEADERS = {Column.NAME: "Name", Column.TYPE: "Type", Column.STATE: "State",
-            Column.PROGRESS: "Progress", Column.RATE: "Traces/s", Column.ETA: "ETA",
-            Column.ELAPSED: "Elapsed"}
-_STATE_ORDER = {state: n for n, state in enumerate(
-    (S.RUNNING, S.CANCELLING, S.PAUSED, S.QUEUED, S.INTERRUPTED, S.FAILED, S.CANCELLED,
-     S.COMPLETED))}
 _TICKING = (S.RUNNING, S.PAUSED, S.CANCELLING)
+_COLUMNS = list(Column)
+_COLUMN_COUNT = len(_COLUMNS)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-
-
-def format_clock(seconds: float | None) -> str:
-    """``"0:42"``, ``"12:05"``, ``"1:02:03"``; empty when unknown (a table cell left blank).
-
-    >>> format_clock(42.4), format_clock(3723), format_clock(None)
-    ('0:42', '1:02:03', '')
-    """
-    return human_clock(seconds, missing="")
 
 
 def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -84,7 +67,7 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
 
 
 class JobTableModel(QAbstractTableModel):
-    """Seven columns (name, type, state, progress, traces/s, ETA, elapsed), one job a row.
+    """One job a row; the columns and their wording are :mod:`.cells`'.
 
     Examples
     --------
@@ -98,6 +81,8 @@ class JobTableModel(QAbstractTableModel):
         self._ids: list[str] = []
         self._jobs: dict[str, Job] = {}
         self._rows: dict[str, int] = {}
+        self.this_process = ""
+        """``host:pid`` of this window's JobManager (its jobs say so in the owner's tip)."""
 
     # ------------------------------------------------------------------ the collection
     def jobs(self) -> list[Job]:
@@ -151,74 +136,34 @@ class JobTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._ids)
 
     def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _COLUMN_COUNT
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _HEADERS[Column(section)]
+            return HEADERS[Column(section)]
         return None
 
     def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         job = self._jobs[self._ids[index.row()]]
-        column = Column(index.column())
+        column = _COLUMNS[index.column()]
+        if role == SORT_ROLE:  # first: a sort asks for it n log n times
+            return sort_key(job, column)
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(job, column)
+            return display(job, column)
         if role == JOB_ROLE:
             return job
         if role == PROGRESS_ROLE:
             return job.progress.fraction
-        if role == SORT_ROLE:
-            return _sort_key(job, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(job, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= Column.RATE:
+            return tooltip(job, column, self.this_process)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in RIGHT_ALIGNED:
             return _RIGHT
         if column is Column.STATE:
             return _state_style(job.state, role)
         return None
-
-
-def _display(job: Job, column: Column) -> str:
-    progress = job.progress
-    running = job.state is S.RUNNING
-    if column is Column.NAME:
-        return job.name
-    if column is Column.TYPE:
-        return job.type.value.capitalize()
-    if column is Column.STATE:
-        return job.state.value.capitalize()
-    if column is Column.PROGRESS:
-        return f"{100 * progress.fraction:.0f} %"
-    if column is Column.RATE:
-        return f"{progress.traces_per_s:,.0f}" if running and progress.traces_per_s else ""
-    if column is Column.ETA:
-        return format_clock(progress.eta_s) if running else ""
-    return format_clock(job.duration_s)
-
-
-def _sort_key(job: Job, column: Column) -> Any:
-    progress = job.progress
-    keys: dict[Column, Any] = {
-        Column.NAME: job.name.casefold(), Column.TYPE: job.type.value,
-        Column.STATE: _STATE_ORDER[job.state], Column.PROGRESS: progress.fraction,
-        Column.RATE: progress.traces_per_s if job.state is S.RUNNING else -1.0,
-        Column.ETA: progress.eta_s if progress.eta_s is not None else float("inf"),
-        Column.ELAPSED: job.duration_s or 0.0,
-    }
-    return keys[column]
-
-
-def _tooltip(job: Job, column: Column) -> str:
-    if column is Column.STATE:
-        return job.message or job.state.value
-    if column is Column.PROGRESS:
-        p = job.progress
-        return f"{p.traces_done:,} of {p.traces_total:,} traces, {p.units_done} of " \
-               f"{p.units_total} units"
-    return f"{job.name} (job {job.id})\n{job.input}\n→ {job.output}"
 
 
 def state_text_color(state: JobState) -> QColor:
@@ -239,11 +184,13 @@ def _state_style(state: JobState, role: int) -> Any:
 
 
 class JobFilterProxy(QSortFilterProxyModel):
-    """Shows only jobs in the chosen states; sorts numerically through :data:`SORT_ROLE`."""
+    """Shows only jobs in the chosen states whose id, name, owner or input holds the
+    filter text; sorts numerically through :data:`SORT_ROLE`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._states: frozenset[JobState] | None = None
+        self._text = ""
         self.setSortRole(SORT_ROLE)
 
     @property
@@ -256,9 +203,22 @@ class JobFilterProxy(QSortFilterProxyModel):
         self._states = None if states is None else frozenset(states)
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        """Show jobs whose id, name, owner (``host:pid``) or input contains ``text``, in
+        any case; an empty text shows them all."""
+        self.beginFilterChange()
+        self._text = text.strip().casefold()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
-        if self._states is None:
-            return True
         model = self.sourceModel()
         assert isinstance(model, JobTableModel)
-        return model.job_at(source_row).state in self._states
+        job = model.job_at(source_row)
+        if self._states is not None and job.state not in self._states:
+            return False
+        return not self._text or any(self._text in field.casefold() for field in (
+            job.id, job.name, job.owner, job.input))

@@ -1,9 +1,11 @@
-"""The job dashboard: the job table, its actions, a state filter and the details pane.
+"""The job dashboard: the job table, its actions, its filters and the details pane.
 
-Job events come through a :class:`~seisproc.gui.bridge.CoalescingBridge` (the main
-window shares one; a dashboard on its own makes its own), so the table is only touched
-on the GUI thread, in batches. Jobs run by other processes send no events here: their
-rows are re-read from the job history every few seconds while they are active.
+This window's job events come through a :class:`~seisproc.gui.bridge.CoalescingBridge`
+(the main window shares one; a dashboard on its own makes its own), so the table is only
+touched on the GUI thread, in batches. Jobs of other processes (``seisproc run`` in a
+terminal, another window) send no events here: the history's change feed
+(:class:`~seisproc.gui.dashboard.feed.HistoryFeed`) brings every job any process saved
+since the last poll, off the GUI thread, within a quarter of a second.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QSplitter,
@@ -33,6 +36,7 @@ from seisproc.gui.bridge import CoalescingBridge
 from seisproc.gui.dashboard.actions import JobAction, allowed, apply_action
 from seisproc.gui.dashboard.delegates import ProgressBarDelegate
 from seisproc.gui.dashboard.details import EventLog, JobDetailsPane
+from seisproc.gui.dashboard.feed import ChangeFeed, HistoryFeed
 from seisproc.gui.dashboard.model import Column, JobFilterProxy, JobTableModel
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
@@ -54,11 +58,14 @@ STATE_FILTERS: dict[str, frozenset[JobState] | None] = {
 """The filter menu: label to the states it shows (``None``: every job)."""
 _LISTED_AT_START = tuple(s for s in S if s.is_active() or s is S.INTERRUPTED)
 _TICK_MS = 1_000
-_POLL_EVERY_TICKS = 3
+_WIDTHS = ((Column.ID, 95), (Column.NAME, 170), (Column.STATE, 100), (Column.PROGRESS, 120),
+           (Column.RATE, 70), (Column.ETA, 55), (Column.ELAPSED, 70), (Column.SUBMITTED, 120),
+           (Column.OWNER, 140), (Column.INPUT, 140), (Column.NODES, 100), (Column.TYPE, 80))
 
 
 class JobDashboard(QWidget):
-    """Jobs in a table with pause / resume / cancel, a state filter and the details pane.
+    """Every job of the history in a table, newest first, with pause / resume / cancel,
+    filters by state and by text (id, name, owner, input) and the details pane.
 
     Parameters
     ----------
@@ -70,7 +77,8 @@ class JobDashboard(QWidget):
     event_log
         The job history's transition log, for the details pane.
     history_limit
-        Finished jobs listed at start (the most recent); active ones are always listed.
+        Finished jobs listed at start (the most recent); active ones are always listed,
+        and every job any process saves afterwards joins the table.
 
     Keyboard (with the table focused): ``Space`` pauses or resumes, ``P`` pauses, ``R``
     resumes, ``Delete`` cancels the selected jobs.
@@ -97,6 +105,10 @@ class JobDashboard(QWidget):
         self.state_filter.setToolTip("Show only jobs in these states")
         self.state_filter.currentTextChanged.connect(
             lambda label: self.proxy.set_states(STATE_FILTERS[label]))
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Filter by name, owner, id or input")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.textChanged.connect(self.proxy.set_text)
         self.pause_action = self._action("Pause", "P", QStyle.StandardPixmap.SP_MediaPause,
                                          "Pause the selected jobs; they keep their progress")
         self.resume_action = self._action("Resume", "R", QStyle.StandardPixmap.SP_MediaPlay,
@@ -111,8 +123,11 @@ class JobDashboard(QWidget):
         self._layout()
         self._feed = feed if feed is not None else self._own_feed(manager)
         self._feed.delivered.connect(self.apply_events)
+        self.model.this_process = manager.owner
+        revision = self._history_revision()  # before the load: no change falls between
         self._load()
-        self._ticks = 0
+        self.history_feed = self._follow_history(revision)
+        """Every process's job changes (``None`` for a store without a change feed)."""
         self._timer = QTimer(self)
         self._timer.setInterval(_TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -131,11 +146,10 @@ class JobDashboard(QWidget):
         view.verticalHeader().hide()
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSortIndicator(-1, Qt.SortOrder.DescendingOrder)  # newest first
-        for column, width in ((Column.TYPE, 85), (Column.STATE, 120), (Column.PROGRESS, 130),
-                              (Column.RATE, 75), (Column.ETA, 60), (Column.ELAPSED, 65)):
+        header.setStretchLastSection(True)
+        for column, width in _WIDTHS:
             view.setColumnWidth(column, width)
+        view.sortByColumn(Column.SUBMITTED, Qt.SortOrder.DescendingOrder)  # newest first
         view.setSortingEnabled(True)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
@@ -170,6 +184,7 @@ class JobDashboard(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             bar.addWidget(button)
         bar.addStretch(1)
+        bar.addWidget(self.text_filter, stretch=1)
         bar.addWidget(QLabel("Show:"))
         bar.addWidget(self.state_filter)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -186,6 +201,20 @@ class JobDashboard(QWidget):
         feed: CoalescingBridge[JobEvent] = CoalescingBridge(interval_ms=100, parent=self)
         unsubscribe = manager.subscribe(feed)
         self.destroyed.connect(lambda *_: unsubscribe())
+        return feed
+
+    def _history_revision(self) -> int | None:
+        store = self.manager.store
+        return store.latest_revision() if isinstance(store, ChangeFeed) else None
+
+    def _follow_history(self, revision: int | None) -> HistoryFeed | None:
+        store = self.manager.store
+        if revision is None or not isinstance(store, ChangeFeed):
+            return None
+        feed = HistoryFeed(store, revision)
+        feed.changed.connect(self.apply_history)
+        self.destroyed.connect(lambda *_: feed.stop())
+        feed.start()
         return feed
 
     def _load(self) -> None:
@@ -208,21 +237,14 @@ class JobDashboard(QWidget):
             self.details.refresh_qc()
         self._update_actions()
 
+    def apply_history(self, jobs: Sequence[Job]) -> None:
+        """Jobs any process changed since the last poll (the history feed's ``changed``)."""
+        self.model.apply_jobs(jobs)
+        self._show_current()
+        self._update_actions()
+
     def _tick(self) -> None:
         self.model.tick()
-        self._ticks += 1
-        if self._ticks % _POLL_EVERY_TICKS == 0:
-            self._poll_other_processes()
-
-    def _poll_other_processes(self) -> None:
-        """Re-read active jobs that another process runs (no events come for them)."""
-        others = [j.id for j in self.model.jobs()
-                  if j.state.is_active() and j.owner != self.manager.owner]
-        found = [self.manager.store.get_job(job_id) for job_id in others]
-        self.model.apply_jobs(job for job in found if job is not None)
-        if others:
-            self._show_current()
-            self._update_actions()
 
     # ------------------------------------------------------------------ selection
     def selected_jobs(self) -> list[Job]:

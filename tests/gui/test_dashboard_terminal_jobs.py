@@ -1,0 +1,162 @@
+"""The dashboard and jobs run from a terminal: a real ``seisproc run`` process, started
+after the window opened, on the same history and the same Ray. The job must reach the
+table within a second of its submission record, and each of its transitions (running,
+paused and resumed by ``seisproc pause`` / ``seisproc resume``, completed) within a
+second of the save that made it; its progress shows while it runs.
+
+Lags are measured on this host's clock, from the time each save stamped on the job (the
+``at`` of its transition log) to the moment the table model held that record or a later
+one. Commands run as processes the event loop waits for, never blocking it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from dashboard_helpers import HEAVY, activate, long_survey_in, make_flow, shown
+
+from seisproc.engine import open_manager
+from seisproc.gui.dashboard import JobDashboard, JobTableModel
+from seisproc.gui.dashboard.model import Column
+from seisproc.jobs.manager import JobManager
+from seisproc.jobs.model import Job, JobState, utcnow
+
+pytestmark = pytest.mark.slow
+S = JobState
+LAG_S = 1.0
+SEISPROC = [sys.executable, "-m", "seisproc"]
+
+
+@pytest.fixture(scope="module")
+def long_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return long_survey_in(tmp_path_factory.mktemp("terminal-survey"))
+
+
+@pytest.fixture
+def terminal_env(ray_cluster: None) -> dict[str, str]:
+    """A terminal of the same user: the same seisproc home (the test's), joining the
+    Ray this test process runs."""
+    import ray
+
+    return {**os.environ, "SEISPROC_RAY_ADDRESS": ray.get_runtime_context().gcs_address,
+            "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture
+def window_manager() -> Iterator[JobManager]:
+    """The engine ``seisproc gui`` opens, on the same history (it runs no job here)."""
+    manager = open_manager()
+    yield manager
+    manager.close(active="cancel")
+    manager.store.close()  # type: ignore[attr-defined]
+
+
+class Arrivals:
+    """When each record of a job reached the table model (this process's clock)."""
+
+    def __init__(self, model: JobTableModel) -> None:
+        self.model = model
+        self.records: list[tuple[Job, datetime]] = []
+        self._last: dict[str, datetime] = {}
+        model.rowsInserted.connect(self._look)
+        model.dataChanged.connect(self._look)
+
+    def _look(self, *_: object) -> None:
+        now = utcnow()
+        for job in self.model.jobs():
+            if self._last.get(job.id) != job.updated_at:
+                self._last[job.id] = job.updated_at
+                self.records.append((job, now))
+
+    def lag_s(self, job_id: str, at: datetime) -> float:
+        """Seconds from a save stamped ``at`` until the table held it (or a later one)."""
+        for job, shown_at in self.records:
+            if job.id == job_id and job.updated_at >= at:
+                return (shown_at - at).total_seconds()
+        return math.inf
+
+    def states(self, job_id: str) -> list[JobState]:
+        states = [job.state for job, _ in self.records if job.id == job_id]
+        return [s for n, s in enumerate(states) if n == 0 or states[n - 1] is not s]
+
+
+@dataclass
+class Command:
+    """A ``seisproc`` process, its output in a file (a pipe nobody reads could fill up)."""
+
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+def start(env: dict[str, str], *args: str) -> Command:
+    output = Path(env["SEISPROC_HOME"]) / f"{args[0]}-{utcnow():%H%M%S%f}.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen([*SEISPROC, *args], env=env, stdout=sink,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    return Command(process, output)
+
+
+def finish(qtbot, command: Command, timeout_s: float = 60) -> None:
+    """Wait for the command with the event loop running; it must succeed."""
+    qtbot.waitUntil(lambda: not command.running(), timeout=int(timeout_s * 1000))
+    assert command.process.returncode == 0, command.output.read_text()
+
+
+def by_name(model: JobTableModel, name: str) -> Job | None:
+    return next((job for job in model.jobs() if job.name == name), None)
+
+
+def test_a_terminal_run_appears_within_a_second_and_each_transition_follows(
+        qtbot, window_manager: JobManager, terminal_env: dict[str, str], long_survey: Path,
+        tmp_path: Path) -> None:
+    flow_file = tmp_path / "terminal.yaml"
+    flow = make_flow(long_survey, tmp_path / "terminal.sgy", HEAVY, name="terminal-decon")
+    flow_file.write_text(yaml.safe_dump(flow.to_mapping()))
+    dashboard = JobDashboard(window_manager,
+                             event_log=window_manager.store.job_events)  # type: ignore[attr-defined]
+    qtbot.addWidget(dashboard)
+    activate(qtbot, dashboard)
+    arrivals = Arrivals(dashboard.model)
+    run = start(terminal_env, "run", str(flow_file))
+    try:
+        qtbot.waitUntil(lambda: by_name(dashboard.model, "terminal-decon") is not None,
+                        timeout=60_000)
+        job = by_name(dashboard.model, "terminal-decon")
+        assert job is not None and job.owner != window_manager.owner
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).progress.traces_done > 0,
+                        timeout=60_000)
+        finish(qtbot, start(terminal_env, "pause", job.id))
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).state is S.PAUSED, timeout=10_000)
+        finish(qtbot, start(terminal_env, "resume", job.id))
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).state is S.COMPLETED,
+                        timeout=120_000)
+        finish(qtbot, run, timeout_s=30)
+    finally:
+        if run.running():
+            run.process.kill()
+            run.process.wait()
+    log = window_manager.store.job_events(job.id)  # type: ignore[attr-defined]
+    transitions = [(event["to_state"], arrivals.lag_s(job.id, event["at"])) for event in log]
+    states = [state for state, _ in transitions]
+    assert states[:3] == [S.QUEUED, S.RUNNING, S.PAUSED] and states[-1] is S.COMPLETED
+    assert all(lag < LAG_S for _, lag in transitions), transitions
+    assert S.PAUSED in arrivals.states(job.id)
+    progress = {record.progress.traces_done for record, _ in arrivals.records
+                if record.id == job.id and record.state is S.RUNNING}
+    assert len(progress) >= 2, "no live progress while it ran"
+    assert dashboard.proxy.index(0, Column.ID).data() == job.id  # newest first
+    row = dashboard.model.row_of(job.id)
+    assert row is not None
+    assert dashboard.model.index(row, Column.RATE).data()  # kept once it ended
