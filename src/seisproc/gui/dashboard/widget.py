@@ -58,7 +58,7 @@ STATE_FILTERS: dict[str, frozenset[JobState] | None] = {
 """The filter menu: label to the states it shows (``None``: every job)."""
 _LISTED_AT_START = tuple(s for s in S if s.is_active() or s is S.INTERRUPTED)
 _TICK_MS = 1_000
-_WIDTHS = ((Column.ID, 95), (Column.NAME, 170), (Column.STATE, 100), (Column.PROGRESS, 120),
+_WIDTHS = ((Column.ID, 110), (Column.NAME, 150), (Column.STATE, 120), (Column.PROGRESS, 120),
            (Column.RATE, 70), (Column.ETA, 55), (Column.ELAPSED, 70), (Column.SUBMITTED, 120),
            (Column.OWNER, 140), (Column.INPUT, 140), (Column.NODES, 100), (Column.TYPE, 80))
 
