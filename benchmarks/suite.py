@@ -189,6 +189,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         Figure("save_job p99", _p99("figures", "save_transition"), "ms", ours=2,
                source=ENGINE),
         Figure("save_job, CPU p99", ("figures", "save_transition", "cpu_p99_ms"), "ms"),
+        Figure("change feed poll p99, idle", _p99("figures", "changes_since_idle"), "ms",
+               ours=5, source=ENGINE),
+        Figure("change feed at 4 polls/s, CPU", ("change_feed", "idle_cpu_percent_of_a_core"),
+               "% of a core"),
     ), size=("{:,} jobs", ("jobs",)), takes_dir=False),
     Benchmark("monitor_overhead", "resource monitor", (
         Figure("CPU at 1 Hz, 20 jobs watched", ("at_1hz", "cpu_percent_of_one_core"),
