@@ -39,26 +39,10 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from benchmarks._engine_common import (
-        emit,
-        ensure_survey,
-        json_stdout,
-        machine,
-        note,
-        target,
-        timed_stores,
-    )
+    from benchmarks import _engine_common as common
     from benchmarks.handwritten_pipeline import run as run_handwritten
 except ImportError:  # run as a script: benchmarks/ is on sys.path
-    from _engine_common import (  # type: ignore[no-redef]
-        emit,
-        ensure_survey,
-        json_stdout,
-        machine,
-        note,
-        target,
-        timed_stores,
-    )
+    import _engine_common as common  # type: ignore[no-redef]
     from handwritten_pipeline import run as run_handwritten  # type: ignore[no-redef]
 
 from seisproc.io import SurveyGeometry, gather_index, open_segy
@@ -149,18 +133,18 @@ def survey_against_script(folder: Path, survey: Path, rounds: int, *, cold: bool
         seconds, cpu = timed_run(flow, output, cold=False)
         warm.append(seconds)
         warm_cpu.append(cpu)
-        note(f"{survey.name} round {round_ + 1}: script {script[-1]:.1f} s, "
+        common.note(f"{survey.name} round {round_ + 1}: script {script[-1]:.1f} s, "
              + (f"cold {cold_s[-1]:.1f} s, " if cold else "") + f"warm {warm[-1]:.1f} s")
     result: dict[str, Any] = {
         "script_s": [round(s, 2) for s in script],
         "warm_s": [round(s, 2) for s in warm],
         "warm_driver_cpu_s": round(median(warm_cpu), 2),
-        "warm_over_script": target(round(median(script) / median(warm), 3), None,
+        "warm_over_script": common.target(round(median(script) / median(warm), 3), None,
                                    WARM_OVER_SCRIPT, higher_is_better=True, unit="x"),
     }
     if cold:
         result["cold_s"] = [round(s, 2) for s in cold_s]
-        result["cold_over_script"] = target(round(median(script) / median(cold_s), 3), None,
+        result["cold_over_script"] = common.target(round(median(script) / median(cold_s), 3), None,
                                             COLD_OVER_SCRIPT, higher_is_better=True, unit="x")
     return result
 
@@ -176,10 +160,10 @@ def two_gathers(folder: Path, runs: int) -> dict[str, Any]:
     flow, output = write_flow(folder, "two-gathers", SMALL_FLOW, survey)
     cold = timed_run(flow, output, cold=True)[0]
     warm = [timed_run(flow, output, cold=False)[0] for _ in range(runs)]
-    note(f"48-trace flow: cold {cold:.2f} s, warm median {median(warm):.2f} s")
-    return {"cold_s": target(round(cold, 2), None, SMALL_COLD_S, unit="s"),
+    common.note(f"48-trace flow: cold {cold:.2f} s, warm median {median(warm):.2f} s")
+    return {"cold_s": common.target(round(cold, 2), None, SMALL_COLD_S, unit="s"),
             "warm_s": [round(s, 2) for s in warm],
-            "warm_median_s": target(round(median(warm), 3), None, SMALL_WARM_S, unit="s")}
+            "warm_median_s": common.target(round(median(warm), 3), None, SMALL_WARM_S, unit="s")}
 
 
 # ---------------------------------------------------------------------- (c), profile
@@ -252,7 +236,7 @@ def profiled_job(folder: Path, survey: Path) -> tuple[float, dict[str, Any], int
 
     flow_path, output = write_flow(folder, f"{survey.stem}-profiled", FLOW, survey)
     home = Path(os.environ["SEISPROC_HOME"])
-    store, checkpoints, saves, appends = timed_stores(home / "profiled")
+    store, checkpoints, saves, appends = common.timed_stores(home / "profiled")
     executors: list[Any] = []
 
     def executor() -> Any:
@@ -310,14 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir()
     os.environ["SEISPROC_HOME"] = str(work / "home")  # a service of its own, stopped after
     geometry = SurveyGeometry(shots=args.shots, channels=480, samples=2001, dt_ms=2.0)
-    ibm = ensure_survey(args.dir, geometry, "ibm")
-    ieee = ensure_survey(args.dir, geometry, "ieee")
+    ibm = common.ensure_survey(args.dir, geometry, "ibm")
+    ieee = common.ensure_survey(args.dir, geometry, "ieee")
     report: dict[str, Any] = {
-        "benchmark": "end_to_end", "quick": args.quick, "machine": machine(),
+        "benchmark": "end_to_end", "quick": args.quick, "machine": common.machine(),
         "survey": {"traces": args.shots * 480, "bytes": ibm.stat().st_size,
                    "rounds": args.rounds},
     }
-    with json_stdout():
+    with common.json_stdout():
         try:
             report["ibm"] = survey_against_script(work, ibm, args.rounds, cold=True)
             report["ieee"] = survey_against_script(work, ieee, args.rounds, cold=False)
@@ -329,13 +313,13 @@ def main(argv: list[str] | None = None) -> int:
             report["steady"] = {
                 "job_traces_per_s": round(steady), "kernel_traces_per_s": round(kernel),
                 "processes": workers,
-                "job_over_kernel": target(round(steady / kernel, 3), None,
+                "job_over_kernel": common.target(round(steady / kernel, 3), None,
                                           STEADY_OVER_KERNEL, higher_is_better=True,
                                           unit="x")}
             report["profile"] = profile
         finally:
             stop_service()
-    emit(report)
+    common.emit(report)
     return 0
 
 
