@@ -13,7 +13,7 @@ import alembic.command
 import pytest
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, insert, inspect, select
+from sqlalchemy import Row, Select, create_engine, insert, inspect, select
 
 from seisproc.history import JobHistoryStorage
 from seisproc.history.migrate import SHIPPED_HEAD, alembic_config, head_revision
@@ -134,6 +134,24 @@ def test_shipped_head_names_the_newest_script_so_the_fast_check_cannot_skip_a_mi
     assert head_revision() == SHIPPED_HEAD
 
 
+def saved_then_downgraded(store_url: str, job: Job, revision: str, *queries: Select
+                          ) -> list[list[Row]]:
+    """Save ``job`` at head, downgrade the database to ``revision``, and run ``queries``
+    there (their rows, in order)."""
+    store = JobHistoryStorage(store_url)
+    try:
+        store.save_job(job)
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.downgrade(alembic_config(connection), revision)
+            return [list(connection.execute(query).all()) for query in queries]
+    finally:
+        engine.dispose()
+
+
 class MigrationContract:
     def test_database_at_0001_is_upgraded_on_first_open_with_rows_intact(
             self, store_url: str) -> None:
@@ -222,19 +240,9 @@ class MigrationContract:
     def test_downgrade_to_0003_drops_the_lease_columns_and_keeps_jobs_and_events(
             self, store_url: str) -> None:
         job = dataclasses.replace(old_jobs()[2], lease=4, overwrite=True)
-        store = JobHistoryStorage(store_url)
-        try:
-            store.save_job(job)
-        finally:
-            store.close()
-        engine = create_engine(store_url)
-        try:
-            with engine.begin() as connection:
-                alembic.command.downgrade(alembic_config(connection), "0003")
-                kept = connection.execute(select(_JOBS.c.id, _JOBS.c.name)).all()
-                events = connection.execute(select(_EVENTS.c.job_id)).all()
-        finally:
-            engine.dispose()
+        kept, events = saved_then_downgraded(store_url, job, "0003",
+                                             select(_JOBS.c.id, _JOBS.c.name),
+                                             select(_EVENTS.c.job_id))
         assert [tuple(row) for row in kept] == [(job.id, job.name)]
         assert [tuple(row) for row in events] == [(job.id,)]
         assert not {"lease", "lease_expires", "overwrite"} & columns(store_url, "jobs")
@@ -262,18 +270,7 @@ class MigrationContract:
     def test_downgrade_to_0004_drops_the_change_feed_and_keeps_jobs(
             self, store_url: str) -> None:
         job = old_jobs()[2]
-        store = JobHistoryStorage(store_url)
-        try:
-            store.save_job(job)
-        finally:
-            store.close()
-        engine = create_engine(store_url)
-        try:
-            with engine.begin() as connection:
-                alembic.command.downgrade(alembic_config(connection), "0004")
-                kept = connection.execute(select(_JOBS.c.id)).all()
-        finally:
-            engine.dispose()
+        (kept,) = saved_then_downgraded(store_url, job, "0004", select(_JOBS.c.id))
         assert [tuple(row) for row in kept] == [(job.id,)]
         assert "revision" not in columns(store_url, "jobs")
         engine = create_engine(store_url)
