@@ -15,9 +15,8 @@ connection to the cluster's port (nothing listening: refused at once), and then 
 failure is a :class:`ClusterUnreachable` that names the address and what to do.
 
 Joining leaves Ray's token authentication to the user: ``RAY_AUTH_MODE``,
-``RAY_AUTH_TOKEN`` and ``RAY_AUTH_TOKEN_PATH`` are used as they are set. A new local
-instance, unless the user set ``RAY_AUTH_MODE``, gets a random token of its own, so that
-nobody else on the network can use it while it lives. A head that refuses this process's
+``RAY_AUTH_TOKEN`` and ``RAY_AUTH_TOKEN_PATH`` are used as they are set (only a new local
+instance gets ``RAY_AUTH_MODE=disabled`` by default). A head that refuses this process's
 token, or its lack of one, is told apart before ``ray.init`` (which would retry for the
 whole timeout, a warning a second) and reported as :class:`ClusterAuthRefused`.
 """
@@ -29,7 +28,6 @@ import importlib.util
 import logging
 import os
 import platform
-import secrets
 import socket
 import threading
 import time
@@ -40,12 +38,7 @@ from urllib.parse import urlsplit
 import ray
 
 from seisproc.errors import SeisprocError
-from seisproc.orchestration.ray_auth import (
-    AUTH_ENV,
-    AUTH_PROBE_S,
-    apply_token_settings,
-    token_refusal,
-)
+from seisproc.orchestration.ray_auth import AUTH_ENV, AUTH_PROBE_S, token_refusal
 
 __all__ = [
     "CONNECT_TIMEOUT_ENV",
@@ -66,6 +59,9 @@ DEFAULT_CONNECT_TIMEOUT_S = 20.0
 RAY_CLIENT_PORT = 10001
 
 ENV_DEFAULTS: dict[str, str] = {
+    # A new local instance only (see _apply_env_defaults): without this Ray writes
+    # ~/.ray/auth_token on first start.
+    "RAY_AUTH_MODE": "disabled",
     # The GCS keeps ~3.7 KB of events per task; a long-lived driver (the GUI) running many
     # jobs would grow without bound at the default of 100,000 tasks. 10,000 caps it near
     # 40 MB and keeps recent tasks visible to `ray list tasks`.
@@ -107,28 +103,6 @@ class ClusterAuthRefused(ClusterUnreachable):
                                      f"{reason}")
         self.address = address
         self.reason = reason
-
-
-_private_token = False
-"""Whether :func:`connect` set Ray's token variables for a local instance of its own."""
-
-
-def _take_a_private_token() -> None:
-    """A new local instance listens on every interface (Ray offers no loopback-only
-    head): with a random token, only this process and the workers it starts (which
-    inherit its environment) can use it, as with the service. Ray writes no
-    ``~/.ray/auth_token`` for a token given in the environment."""
-    global _private_token
-    apply_token_settings({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(24)})
-    _private_token = True
-
-
-def _drop_the_private_token() -> None:
-    """After the local instance stopped: a later join must not carry its token."""
-    global _private_token
-    if _private_token:
-        apply_token_settings({"RAY_AUTH_MODE": "", "RAY_AUTH_TOKEN": ""})
-        _private_token = False
 
 
 def _apply_env_defaults(joining: bool) -> None:
@@ -178,9 +152,6 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             return
         joining = target is not None
         _apply_env_defaults(joining=target not in (None, "local"))
-        new_instance = target in (None, "local")
-        if new_instance and "RAY_AUTH_MODE" not in os.environ:
-            _take_a_private_token()
         deadline = None if target is None else _join_deadline(target)
         _init_on_a_lasting_thread(
             deadline, target,
@@ -198,7 +169,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             ignore_reinit_error=True,
         )
         _started_here = True
-        _instance_here = new_instance
+        _instance_here = not joining
 
 
 def local_resources() -> dict[str, float] | None:
@@ -427,7 +398,6 @@ def ray_shutdown_if_started() -> None:
         if _started_here and ray.is_initialized():
             ray.shutdown()
         _started_here = _instance_here = False
-        _drop_the_private_token()
 
 
 def stop_own_instance() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["AUTH_ENV", "AUTH_PROBE_S", "apply_token_settings", "token_refusal"]
+__all__ = ["AUTH_ENV", "AUTH_PROBE_S", "token_refusal"]
 
 AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 """Ray's token settings: the user's own, never defaulted by seisproc when joining."""
@@ -89,21 +89,3 @@ def _refuses_this_token(gcs_address: str, wait_s: float) -> bool:
 
     threading.Thread(target=ask, name="seisproc-ray-auth-probe", daemon=True).start()
     return answered.wait(wait_s) and answers[0]
-
-
-def apply_token_settings(settings: dict[str, str]) -> None:
-    """Set Ray's token variables in this process's environment and make Ray use them.
-
-    Ray reads ``RAY_AUTH_MODE`` and ``RAY_AUTH_TOKEN`` into its C++ config once, when
-    ``ray`` is imported, so setting them is not enough: the config and the token cache
-    are reloaded, as Ray's own tests do. A name given as ``""`` is removed.
-    """
-    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
-
-    for name, value in settings.items():
-        if value:
-            os.environ[name] = value
-        else:
-            os.environ.pop(name, None)
-    Config.initialize("")
-    AuthenticationTokenLoader.instance().reset_cache()

@@ -44,7 +44,6 @@ from seisproc.orchestration.head import (
     port_open,
     start_head,
 )
-from seisproc.orchestration.ray_auth import apply_token_settings
 from seisproc.paths import open_private, seisproc_home
 
 __all__ = [
@@ -244,7 +243,12 @@ def use_token(state: HeadState) -> None:
     ``ray`` is imported (here long before the service is known), so setting them is not
     enough: the config and the token cache are reloaded, as Ray's own tests do.
     """
-    apply_token_settings({**state.env(), "RAY_AUTH_TOKEN_PATH": ""})
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
+    os.environ.update(state.env())
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
 
 
 def on_service() -> bool:
