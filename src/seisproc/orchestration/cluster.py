@@ -169,7 +169,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             ignore_reinit_error=True,
         )
         _started_here = True
-        _instance_here = not joining
+        _instance_here = target in (None, "local")  # "local" is a new instance too
 
 
 def local_resources() -> dict[str, float] | None:
