@@ -116,8 +116,8 @@ def decode(raw: np.ndarray, fmt: SampleFormat) -> np.ndarray:
 def encode_into(out: np.ndarray, samples: np.ndarray, fmt: SampleFormat) -> None:
     """Store float32 ``samples`` into ``out``, an array of ``fmt``'s stored type in the
     file's byte order (e.g. a records array's samples field): the assignment swaps
-    bytes as it copies, one pass fewer than :func:`encode` and a copy. Integer formats
-    get the nearest integer, clipped to their range."""
+    bytes as it copies, so no encoded temporary is made (:func:`encode` is this into a
+    new array). Integer formats get the nearest integer, clipped to their range."""
     if fmt.code == IBM:
         out[...] = float32_to_ibm(samples)
     elif fmt.is_float:

@@ -151,7 +151,8 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
         if ray.is_initialized():
             return
         joining = target is not None
-        _apply_env_defaults(joining=target not in (None, "local"))
+        new_instance = target in (None, "local")  # "local": a new instance too
+        _apply_env_defaults(joining=not new_instance)
         deadline = None if target is None else _join_deadline(target)
         _init_on_a_lasting_thread(
             deadline, target,
@@ -169,7 +170,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
             ignore_reinit_error=True,
         )
         _started_here = True
-        _instance_here = target in (None, "local")  # "local" is a new instance too
+        _instance_here = new_instance
 
 
 def local_resources() -> dict[str, float] | None:
