@@ -11,6 +11,7 @@ import pytest
 from ray_helpers import make_flow, make_spec
 
 from seisproc.jobs.plan import plan_job
+from seisproc.jobs.units import UnitProcessor
 from seisproc.orchestration import BaseWorkerActor, CpuWorkerActor
 from seisproc.orchestration.workers import CONCURRENCY_GROUPS
 
@@ -86,14 +87,14 @@ def test_a_units_wait_for_the_disk_overlaps_the_next_units_work(
 
     monkeypatch.setattr(os, "fdatasync", held_sync)
     written: dict[int, float] = {}
-    real_write_unit = type(worker.make_processor(spec)).write_unit
+    real_write_unit = UnitProcessor.write_unit
 
     def noted_write_unit(self, unit, should_stop=None):  # type: ignore[no-untyped-def]
         done = real_write_unit(self, unit, should_stop)
         written[unit.number] = time.monotonic()
         return done
 
-    monkeypatch.setattr(type(worker.make_processor(spec)), "write_unit", noted_write_unit)
+    monkeypatch.setattr(UnitProcessor, "write_unit", noted_write_unit)
     results: dict[int, object] = {}
     threads = [threading.Thread(target=lambda u=u: results.setdefault(
         u.number, worker.run_unit(spec, u)[0])) for u in (first, second)]
@@ -118,8 +119,7 @@ def test_units_on_one_actor_compute_one_at_a_time(survey: Path, tmp_path: Path,
     plan = plan_job(make_flow(survey, tmp_path / "out.sgy"), gathers_per_unit=2)
     spec = make_spec(plan)
     worker = CpuWorkerActor()
-    processor_class = type(worker.make_processor(spec))
-    real_write_unit = processor_class.write_unit
+    real_write_unit = UnitProcessor.write_unit
     spans: list[tuple[float, float]] = []
 
     def timed_write_unit(self, unit, should_stop=None):  # type: ignore[no-untyped-def]
@@ -129,7 +129,7 @@ def test_units_on_one_actor_compute_one_at_a_time(survey: Path, tmp_path: Path,
         spans.append((start, time.monotonic()))
         return done
 
-    monkeypatch.setattr(processor_class, "write_unit", timed_write_unit)
+    monkeypatch.setattr(UnitProcessor, "write_unit", timed_write_unit)
     threads = [threading.Thread(target=worker.run_unit, args=(spec, unit))
                for unit in plan.units[:3]]
     for thread in threads:
