@@ -129,3 +129,15 @@ def test_summary_lines_describe_every_step(tmp_path: Path) -> None:
     lines = load_flow(write(tmp_path, EXAMPLE)).summary_lines()
     assert lines[0].startswith("FLOW bandpass-agc")
     assert lines[1].startswith("1. bandpass(") and lines[2].startswith("2. agc(")
+
+
+def test_a_steps_file_parameter_resolves_against_the_flows_folder(tmp_path: Path) -> None:
+    """A flow travels with its velocity table as it does with its input and output."""
+    flow = Flow.from_yaml_text(
+        "name: n\ninput: cdps.sgy\noutput: out.sgy\ngather_by: cdp\nsteps:\n"
+        "  - nmo: {velocities: picks/line_12_vel.csv}\n  - agc: {window_ms: 500}\n",
+        base_dir=tmp_path)
+    assert flow.steps[0].params["velocities"] == str(tmp_path / "picks" / "line_12_vel.csv")
+    assert flow.steps[1].params == {"window_ms": 500}
+    again = Flow.from_mapping(flow.to_mapping(), base_dir="/elsewhere")
+    assert again.steps[0].params == flow.steps[0].params  # absolute stays as it is

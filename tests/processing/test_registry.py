@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,10 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "spiking_decon": {"operator_ms": 80, "design_window_ms": [200, 1600]},
     "top_mute": {"velocity_m_s": 2000, "t0_ms": 40},
     "tpow": {"power": 2},
+    "predictive_decon": {"operator_ms": 120, "gap_ms": 24},
+    "fk_filter": {"v_min_m_s": 300, "v_max_m_s": 1500},
+    "mute": {"offsets_m": [0, 2000], "times_ms": [100, 900], "side": "bottom"},
+    "nmo": {"velocities": str(Path(__file__).with_name("one_location_vel.csv"))},
 }
 
 
@@ -42,7 +47,7 @@ def test_aliases_resolve_to_the_canonical_processor_and_are_not_listed_twice() -
 def test_package_exports_exactly_its_public_names() -> None:
     exported = {name for name in dir(processing) if not name.startswith("_")}
     modules = {"amplitude", "base", "decon", "filters", "mute", "flow", "device", "describe",
-               "preview"}
+               "preview", "variants", "fk", "imaging"}
     assert set(processing.__all__) == exported - modules
     assert all(hasattr(processing, name) for name in processing.__all__)
 

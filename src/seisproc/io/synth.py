@@ -23,7 +23,12 @@ from seisproc.io.segy import SegyLayout
 from seisproc.io.textheader import make_text_header
 from seisproc.io.writer import SegyWriter, commit_output, create_output, discard_output
 
-__all__ = ["SurveyGeometry", "synthesize_survey", "shot_gather", "ricker_spectrum"]
+__all__ = ["SurveyGeometry", "synthesize_survey", "shot_gather", "ricker_spectrum", "spikes_at",
+           "convolve_wavelet", "ShotMaker"]
+
+ShotMaker = Callable[["SurveyGeometry", int, int], np.ndarray]
+"""Makes one shot's samples from (geometry, shot number, seed): :func:`shot_gather`, or
+:func:`seisproc.io.synth_geology.geology_shot_gather` for a line to image."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def ricker_spectrum(n_fft: int, dt_s: float, peak_hz: float) -> np.ndarray:
     return np.asarray(spectrum / peak)
 
 
-def _spikes(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) -> np.ndarray:
+def spikes_at(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) -> np.ndarray:
     """Spikes at fractional sample times, shared linearly between two samples."""
     n_traces = times_s.shape[-1]
     out = np.zeros((n_traces, n_samples), dtype=np.float64)
@@ -74,7 +79,7 @@ def _spikes(times_s: np.ndarray, amps: np.ndarray, n_samples: int, dt_s: float) 
     return out
 
 
-def _convolve(spikes: np.ndarray, spectrum: np.ndarray, n_fft: int) -> np.ndarray:
+def convolve_wavelet(spikes: np.ndarray, spectrum: np.ndarray, n_fft: int) -> np.ndarray:
     n = spikes.shape[1]
     import scipy.fft  # on first use: half a second a command need not pay
 
@@ -94,13 +99,13 @@ def shot_gather(geometry: SurveyGeometry, shot: int, seed: int = 0) -> np.ndarra
     t0, v, rc = (_REFLECTORS[:, i : i + 1] for i in range(3))
     t0 = t0 * (1 + 0.02 * np.sin(shot / 7.0))  # gentle structure along the line
     t_refl = np.sqrt(t0**2 + (x / v) ** 2)
-    refl = _spikes(t_refl, rc / np.maximum(t_refl, 0.05), g.samples, dt_s)
-    direct = _spikes((x / 1800.0)[None, :], np.full((1, len(x)), 0.4), g.samples, dt_s)
+    refl = spikes_at(t_refl, rc / np.maximum(t_refl, 0.05), g.samples, dt_s)
+    direct = spikes_at((x / 1800.0)[None, :], np.full((1, len(x)), 0.4), g.samples, dt_s)
     shifted = 0.05 + x / 450.0
-    roll = _spikes(np.stack([shifted, 0.08 + x / 380.0]),
+    roll = spikes_at(np.stack([shifted, 0.08 + x / 380.0]),
                    np.stack([1.5 / (1 + x / 500.0), -1.0 / (1 + x / 500.0)]), g.samples, dt_s)
-    data = _convolve(refl + direct, ricker_spectrum(n_fft, dt_s, 30.0), n_fft)
-    data += _convolve(roll, ricker_spectrum(n_fft, dt_s, 8.0), n_fft)
+    data = convolve_wavelet(refl + direct, ricker_spectrum(n_fft, dt_s, 30.0), n_fft)
+    data += convolve_wavelet(roll, ricker_spectrum(n_fft, dt_s, 8.0), n_fft)
     data += rng.normal(0.0, 0.004, data.shape)
     return data.astype(np.float32)
 
@@ -163,11 +168,15 @@ def synthesize_survey(
     endian: str = "big",
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    shot_maker: ShotMaker | None = None,
+    title: str = "SEISPROC SYNTHETIC 2-D LINE",
 ) -> Path:
     """Write a synthetic survey to ``path`` (SEG-Y rev 1) and return the path.
 
     ``sample_format_name`` is ``"ieee"`` or ``"ibm"``; ``progress(done, total)`` is called
-    after each shot. The file appears under ``path`` only once complete.
+    after each shot; ``shot_maker`` makes each shot's samples (:func:`shot_gather` by
+    default) and ``title`` is the textual header's first line. The file appears under
+    ``path`` only once complete.
 
     >>> synthesize_survey("shots.sgy", SurveyGeometry(shots=4, channels=24))  # doctest: +SKIP
     PosixPath('shots.sgy')
@@ -177,12 +186,13 @@ def synthesize_survey(
     layout = SegyLayout(endian, sample_format(code), geometry.samples, geometry.dt_ms,
                         3600, geometry.shots * geometry.channels)
     text = make_text_header([
-        "SEISPROC SYNTHETIC 2-D LINE",
+        title,
         f"SHOTS {geometry.shots}  CHANNELS {geometry.channels}  SPLIT SPREAD",
         f"SAMPLES {geometry.samples}  INTERVAL {geometry.dt_ms} MS  SEED {seed}",
         f"GROUP INTERVAL {geometry.group_interval_m} M  SHOT INTERVAL "
         f"{geometry.shot_interval_m} M",
     ])
+    make = shot_gather if shot_maker is None else shot_maker
     partial = path.with_name(f".{path.name}.partial")
     create_output(partial, text + _binary_header(geometry, code, endian), layout)
     try:
@@ -190,7 +200,7 @@ def synthesize_survey(
             for shot in range(geometry.shots):
                 first = shot * geometry.channels
                 writer.write(np.arange(first, first + geometry.channels),
-                             _headers(geometry, shot, endian), shot_gather(geometry, shot, seed))
+                             _headers(geometry, shot, endian), make(geometry, shot, seed))
                 if progress is not None:
                     progress(shot + 1, geometry.shots)
         commit_output(partial, path, overwrite=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from seisproc.io.headers import header_field, read_column
 from seisproc.io.segy import SegyFile, SegyLayout, open_segy
 from seisproc.io.writer import SegyWriter
 from seisproc.jobs.qc import THUMBNAIL_INTERVAL_S, GatherQc, Thumbnail, gather_qc, thumbnail
@@ -30,7 +31,22 @@ from seisproc.processing.device import ArrayBackend
 from seisproc.processing.flow import Flow
 from seisproc.processing.preview import run_steps
 
-__all__ = ["GatherRef", "WorkUnit", "UnitResult", "UnitProcessor", "GatherInput"]
+__all__ = ["GatherRef", "WorkUnit", "UnitResult", "UnitProcessor", "GatherInput",
+           "gather_context"]
+
+_CDP = header_field("cdp")
+_DELRT = header_field("delrt")
+
+
+def gather_context(segy: SegyFile, headers: np.ndarray) -> GatherContext:
+    """What the processors may know about a gather of ``segy`` with these raw headers:
+    the one place a job, a parameter test and the viewer take it from, so a step that
+    runs in one runs the same in the others."""
+    endian = segy.layout.endian
+    return GatherContext(
+        segy.layout.sample_interval_ms, segy.offsets_m(headers),
+        cdps=read_column(headers, _CDP, endian),
+        delays_ms=read_column(headers, _DELRT, endian).astype(np.float64))
 
 
 @dataclass(frozen=True)
@@ -217,7 +233,7 @@ class UnitProcessor:
 
     def context(self, headers: np.ndarray) -> GatherContext:
         """What the processors may know about a gather with these raw headers."""
-        return GatherContext(self._dt_ms, self._input.offsets_m(headers))
+        return gather_context(self._input, headers)
 
     def process_gather(self, samples: np.ndarray, headers: np.ndarray,
                        key_value: int) -> np.ndarray:

@@ -13,11 +13,13 @@ from seisproc.processing.base import (
     processor_class,
     register,
 )
-from seisproc.processing.decon import SpikingDecon
+from seisproc.processing.decon import PredictiveDecon, SpikingDecon
 from seisproc.processing.describe import ProcessorSpec, describe_processor
 from seisproc.processing.filters import Bandpass, Butterworth
+from seisproc.processing.fk import FKFilter
 from seisproc.processing.flow import Flow, Step, load_flow
-from seisproc.processing.mute import TopMute
+from seisproc.processing.imaging import NMO
+from seisproc.processing.mute import PickedMute, TopMute
 from seisproc.processing.preview import GatherPreview, amplitude_spectrum, preview_gather, run_steps
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "load_flow",
     "ProcessorSpec",
     "describe_processor",
+    "NMO",
     "GatherPreview",
     "preview_gather",
     "run_steps",
@@ -41,7 +44,10 @@ __all__ = [
     "Bandpass",
     "Butterworth",
     "ExpGain",
+    "FKFilter",
     "Normalize",
+    "PickedMute",
+    "PredictiveDecon",
     "SphericalDivergence",
     "SpikingDecon",
     "TopMute",

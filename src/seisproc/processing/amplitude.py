@@ -48,12 +48,19 @@ def _divide_by_level(xp: Any, x: Array, level: Array) -> Array:
 
 
 def _apply_time_gain(
-    gather: Array, sample_interval_ms: float, gain: Callable[[np.ndarray], np.ndarray]
+    gather: Array, context: GatherContext, gain: Callable[[np.ndarray], np.ndarray]
 ) -> Array:
-    """Multiply every trace by ``gain(t)``, ``t`` the sample times in seconds."""
+    """Multiply every trace by ``gain(t)``, ``t`` each sample's time in seconds from time
+    zero: the first sample is at the trace's recording delay (``delrt``), and a sample
+    recorded before time zero (a negative delay) gets the gain of time zero."""
     _, x = as_gather(gather)
-    times_s = sample_times_s(x.shape[-1], sample_interval_ms)
-    return x * from_numpy(gain(times_s), x)
+    times_s = sample_times_s(x.shape[-1], context.sample_interval_ms)
+    delays_s = np.unique(context.trace_delays_ms(x.shape[0]) / 1000.0)
+    if delays_s.size <= 1:  # one delay for the whole gather (the usual case): one gain
+        shift = float(delays_s[0]) if delays_s.size else 0.0
+        return x * from_numpy(gain(np.maximum(times_s + shift, 0.0)), x)
+    per_trace = context.trace_delays_ms(x.shape[0])[:, None] / 1000.0 + times_s[None, :]
+    return x * from_numpy(gain(np.maximum(per_trace, 0.0)), x)
 
 
 class AGCParams(ProcessorParams):
@@ -90,6 +97,7 @@ class AGC(Processor):
 
     name = "agc"
     Params = AGCParams
+    starting_params = {"window_ms": 500.0}
     params: AGCParams
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:
@@ -122,8 +130,9 @@ class TPowParams(ProcessorParams):
 class TPow(Processor):
     """Time-power gain: multiply each sample by ``t**power``, ``t`` in seconds.
 
-    ``t`` is the sample's time from the first sample (``i * dt``), so the first sample
-    gets ``0**power``: 0 for a positive power, 1 for power 0. ``power = 2`` is the usual
+    ``t`` is the sample's time from time zero, ``delrt + i * dt`` (the recording delay
+    of the trace header, 0 without headers), so a first sample at time zero gets
+    ``0**power``: 0 for a positive power, 1 for power 0. ``power = 2`` is the usual
     correction for spherical spreading plus absorption.
 
     Examples
@@ -141,7 +150,7 @@ class TPow(Processor):
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
         power = self.params.power
-        return _apply_time_gain(gather, context.sample_interval_ms, lambda t: t**power)
+        return _apply_time_gain(gather, context, lambda t: t**power)
 
 
 class ExpGainParams(ProcessorParams):
@@ -155,8 +164,9 @@ class ExpGain(Processor):
     """Exponential gain: multiply by ``10**(db_per_s * t / 20)``, ``t`` in seconds.
 
     A first-order correction for absorption: amplitude grows by ``db_per_s`` decibels
-    every second of trace time. :meth:`check` refuses a gain above 600 dB at the last
-    sample, which would overflow float32.
+    every second of travel time (``t = delrt + i * dt``, as for :class:`TPow`).
+    :meth:`check` refuses a gain above 600 dB at the last sample, which would overflow
+    float32.
 
     Examples
     --------
@@ -169,6 +179,7 @@ class ExpGain(Processor):
 
     name = "exp_gain"
     Params = ExpGainParams
+    starting_params = {"db_per_s": 6.0}
     params: ExpGainParams
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:
@@ -181,7 +192,7 @@ class ExpGain(Processor):
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
         rate = self.params.db_per_s
-        return _apply_time_gain(gather, context.sample_interval_ms, lambda t: 10 ** (rate * t / 20))
+        return _apply_time_gain(gather, context, lambda t: 10 ** (rate * t / 20))
 
 
 class SphericalDivergenceParams(ProcessorParams):
@@ -237,7 +248,7 @@ class SphericalDivergence(Processor):
         return times_s * (v_t / v_0) ** 2
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
-        return _apply_time_gain(gather, context.sample_interval_ms, self.gain)
+        return _apply_time_gain(gather, context, self.gain)
 
 
 class NormalizeParams(ProcessorParams):

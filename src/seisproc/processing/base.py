@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pydantic
 
-from seisproc.errors import FlowError, ParameterError
+from seisproc.errors import FlowError, ParameterError, ProcessingError
 
 __all__ = [
     "GatherContext",
@@ -40,10 +40,28 @@ class GatherContext:
     """Signed source-receiver offset of each trace (``offset`` trace header), shape
     ``(n_traces,)``; ``None`` when the caller has no headers (processors that need
     offsets refuse to run without them)."""
+    cdps: np.ndarray | None = None
+    """CDP number of each trace (``cdp`` trace header), shape ``(n_traces,)``: where a
+    velocity table is looked up; ``None`` without headers."""
+    delays_ms: np.ndarray | None = None
+    """Recording delay of each trace (``delrt`` trace header), ms, shape ``(n_traces,)``:
+    the time of the first sample. ``None`` (no headers) means 0 on every trace."""
 
     @property
     def nyquist_hz(self) -> float:
         return 500.0 / self.sample_interval_ms
+
+    def trace_delays_ms(self, n_traces: int) -> np.ndarray:
+        """Each trace's recording delay in ms (zeros when none came), float64."""
+        if self.delays_ms is None:
+            return np.zeros(n_traces)
+        delays = np.asarray(self.delays_ms, dtype=np.float64).reshape(-1)
+        if delays.shape != (n_traces,):
+            raise ProcessingError(
+                f"{delays.size} recording delays for a gather of {n_traces} traces; "
+                "expected one delay per trace"
+            )
+        return delays
 
 
 class ProcessorParams(pydantic.BaseModel):
@@ -64,6 +82,15 @@ class Processor(ABC):
     name: ClassVar[str]
     Params: ClassVar[type[ProcessorParams]]
     aliases: ClassVar[tuple[str, ...]] = ()
+    path_fields: ClassVar[tuple[str, ...]] = ()
+    """Parameters that name files (a velocity table): a flow resolves them against its
+    own folder, as it does its input and output, so a flow travels with its tables."""
+    starting_params: ClassVar[dict[str, Any]] = {}
+    """What a new step of this processor starts with in the desktop flow editor: valid,
+    and sensible for typical data (4 ms sampling, a few seconds long). The editor writes
+    them into the flow like any value the user typed; flow files still have to give every
+    required parameter. Fields left out start at their default (or, when required, at
+    the simplest value their bounds allow)."""
 
     def __init__(self, params: ProcessorParams) -> None:
         self.params = params

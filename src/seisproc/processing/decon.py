@@ -10,6 +10,7 @@ from seisproc.errors import ParameterError, ProcessingError
 from seisproc.processing._backend import (
     Array,
     as_gather,
+    device,
     fast_length,
     irfft,
     namespace,
@@ -19,7 +20,7 @@ from seisproc.processing._backend import (
 )
 from seisproc.processing.base import GatherContext, Processor, ProcessorParams, register
 
-__all__ = ["SpikingDecon", "SpikingDeconParams"]
+__all__ = ["SpikingDecon", "SpikingDeconParams", "PredictiveDecon", "PredictiveDeconParams"]
 
 
 class SpikingDeconParams(ProcessorParams):
@@ -71,6 +72,7 @@ class SpikingDecon(Processor):
 
     name = "spiking_decon"
     Params = SpikingDeconParams
+    starting_params = {"operator_ms": 80.0}
     params: SpikingDeconParams
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:
@@ -141,3 +143,128 @@ def _levinson(xp: Any, r: Array) -> Array:
             "prewhitening_percent"
         )
     return a
+
+
+class PredictiveDeconParams(ProcessorParams):
+    """Operator length, prediction gap, stabilisation and design window."""
+
+    operator_ms: float = pydantic.Field(
+        120.0, gt=0, description="Length of the prediction filter, ms.")
+    gap_ms: float = pydantic.Field(
+        24.0, gt=0, description="Prediction gap (lag of the first predicted sample), ms.")
+    prewhitening_percent: float = pydantic.Field(
+        0.1, ge=0, description="White noise added to the zero lag, % of it.")
+    design_window_ms: tuple[pydantic.NonNegativeFloat, pydantic.NonNegativeFloat] | None = (
+        pydantic.Field(None, description="[start, end] ms the operator is designed on.")
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _window_forward(self) -> PredictiveDeconParams:
+        window = self.design_window_ms
+        if window is not None and window[0] >= window[1]:
+            raise ValueError(
+                f"design_window_ms must be [start, end] with start < end; got {window}"
+            )
+        return self
+
+
+@register
+class PredictiveDecon(Processor):
+    """Wiener predictive (gapped) deconvolution, one operator per trace.
+
+    With ``n`` the operator length and ``a`` the gap (``operator_ms``, ``gap_ms``, in
+    samples), each trace's autocorrelation ``r`` over the design window gives the normal
+    equations ``toeplitz(r[0:n]) f = r[a:a+n]`` (``r[0]`` raised by
+    ``prewhitening_percent`` %), solved by Levinson recursion: ``f`` predicts the
+    sample ``a`` ahead from the ``n`` before it. The trace is convolved with the
+    prediction-error filter ``[1, 0 (a-1 times), -f]`` and cut to its length, which
+    removes what is predictable at that lag, the reverberations and short-period
+    multiples, and leaves the first ``a`` samples of the wavelet. A gap of one sample is
+    spiking deconvolution. Dead traces stay zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seisproc.processing import GatherContext, create_processor
+    >>> decon = create_processor("predictive_decon", {"operator_ms": 60, "gap_ms": 20})
+    >>> trace = np.zeros((1, 500), np.float32)
+    >>> trace[0, 100:300:10] = 0.6 ** np.arange(20)  # a primary, multiples every 40 ms
+    >>> out = decon.apply(trace, GatherContext(sample_interval_ms=4.0))
+    >>> np.round(out[0, 100:141:10], 2) + 0.0
+    array([1., 0., 0., 0., 0.], dtype=float32)
+    """
+
+    name = "predictive_decon"
+    Params = PredictiveDeconParams
+    params: PredictiveDeconParams
+
+    def check(self, sample_interval_ms: float, n_samples: int) -> None:
+        self._design(sample_interval_ms, n_samples)
+
+    def _design(self, sample_interval_ms: float, n_samples: int) -> tuple[int, int, slice]:
+        """Operator length and gap in samples and the design window, refused if unusable."""
+        lags = round(self.params.operator_ms / sample_interval_ms)
+        gap = round(self.params.gap_ms / sample_interval_ms)
+        if lags < 1 or gap < 1:
+            raise ParameterError(
+                f"predictive_decon: operator_ms = {self.params.operator_ms:g} and gap_ms = "
+                f"{self.params.gap_ms:g} must each be at least one sample of "
+                f"{sample_interval_ms:g} ms"
+            )
+        window = self.params.design_window_ms or (0.0, (n_samples - 1) * sample_interval_ms)
+        samples = time_window(window, sample_interval_ms, n_samples)
+        if samples.stop - samples.start <= lags + gap:
+            raise ParameterError(
+                f"predictive_decon: the design window ({samples.stop - samples.start} samples "
+                f"inside the trace) must be longer than operator plus gap ({lags + gap} "
+                "samples)"
+            )
+        return lags, gap, samples
+
+    def operators(self, gather: Array, context: GatherContext) -> Array:
+        """Each trace's prediction-error filter, ``(n_traces, gap + n)``, first value 1."""
+        xp, x = as_gather(gather)
+        lags, gap, window = self._design(context.sample_interval_ms, x.shape[-1])
+        r = _autocorrelation(xp.astype(x[:, window], precise_dtype(x)), lags + gap)
+        zero_lag = r[:, :1] * (1.0 + self.params.prewhitening_percent / 100.0)
+        zero_lag = xp.where(zero_lag > 0, zero_lag, 1.0)  # dead trace: identity operator
+        f = _levinson_solve(xp, xp.concat([zero_lag, r[:, 1:lags]], axis=-1),
+                            r[:, gap : gap + lags])
+        lead = xp.zeros((x.shape[0], gap), dtype=f.dtype, device=device(f))
+        lead[:, 0] = 1.0
+        return xp.concat([lead, -f], axis=-1)
+
+    def apply(self, gather: Array, context: GatherContext) -> Array:
+        xp, x = as_gather(gather)
+        operators = xp.astype(self.operators(x, context), xp.float32)
+        n = x.shape[-1]
+        n_fft = fast_length(n + operators.shape[-1] - 1)
+        convolved = irfft(rfft(x, n_fft) * rfft(operators, n_fft), n_fft)[:, :n]
+        return xp.asarray(convolved, dtype=xp.float32)
+
+
+def _levinson_solve(xp: Any, r: Array, g: Array) -> Array:
+    """Solve ``toeplitz(r) f = g`` row by row (Levinson's recursion for any right-hand
+    side): the prediction-error filter of each order gives the backward solution that
+    extends ``f`` by one equation. Vectorised over rows; the loop runs over lags."""
+    n = r.shape[-1]
+    a = xp.zeros_like(r)
+    a[:, 0] = 1.0
+    f = xp.zeros_like(r)
+    error = r[:, 0]
+    f[:, 0] = g[:, 0] / error
+    for k in range(1, n):
+        acc = xp.sum(a[:, :k] * xp.flip(r[:, 1 : k + 1], axis=-1), axis=-1)
+        reflection = -acc / xp.where(error > 0, error, 1.0)
+        a[:, 1 : k + 1] = a[:, 1 : k + 1] + reflection[:, None] * xp.flip(a[:, :k], axis=-1)
+        error = error * (1.0 - reflection * reflection)
+        if bool(xp.any(error <= 0)):
+            raise ProcessingError(
+                "predictive_decon: the autocorrelation of some traces is not positive "
+                "definite (a purely periodic or numerically degenerate design window); raise "
+                "prewhitening_percent"
+            )
+        delta = xp.sum(f[:, :k] * xp.flip(r[:, 1 : k + 1], axis=-1), axis=-1)
+        step = (g[:, k] - delta) / error
+        f[:, : k + 1] = f[:, : k + 1] + step[:, None] * xp.flip(a[:, : k + 1], axis=-1)
+    return f

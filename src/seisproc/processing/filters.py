@@ -85,6 +85,7 @@ class Bandpass(Processor):
 
     name = "bandpass"
     Params = BandpassParams
+    starting_params = {"f1": 5.0, "f2": 10.0, "f3": 60.0, "f4": 80.0}
     params: BandpassParams
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:
@@ -144,6 +145,7 @@ class Butterworth(Processor):
 
     name = "butterworth"
     Params = ButterworthParams
+    starting_params = {"low_hz": 8.0, "high_hz": 60.0}
     params: ButterworthParams
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:

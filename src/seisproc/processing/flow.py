@@ -31,7 +31,7 @@ import pydantic
 import yaml
 
 from seisproc.errors import FlowError, ParameterError
-from seisproc.processing.base import Processor, create_processor
+from seisproc.processing.base import Processor, create_processor, processor_class
 from seisproc.processing.device import Device
 
 __all__ = ["Flow", "Step", "load_flow"]
@@ -103,10 +103,12 @@ class Flow(pydantic.BaseModel):
         return cls.from_mapping(data, base_dir, source)
 
     def resolved(self, base_dir: Path) -> Flow:
-        """Copy with input and output made absolute against ``base_dir``."""
+        """Copy with input, output and the steps' file parameters (a processor's
+        ``path_fields``) made absolute against ``base_dir``."""
         return self.model_copy(update={
             "input": (base_dir / self.input.expanduser()).resolve(),
             "output": (base_dir / self.output.expanduser()).resolve(),
+            "steps": [_resolve_step_paths(step, base_dir) for step in self.steps],
         })
 
     # --- use ------------------------------------------------------------------------
@@ -162,6 +164,19 @@ def _parse_step(number: int, item: Any) -> Any:
         f"step {number} must be one mapping 'processor: {{parameters}}', "
         f"e.g. '- agc: {{window_ms: 500}}'; got {item!r}"
     )
+
+
+def _resolve_step_paths(step: Step, base_dir: Path) -> Step:
+    """``step`` with each file its processor names (``path_fields``) made absolute; an
+    unknown processor is left for :func:`_build_step` to name."""
+    try:
+        fields = processor_class(step.processor).path_fields
+    except FlowError:
+        return step
+    paths = {name: str((base_dir / Path(value).expanduser()).resolve())
+             for name, value in step.params.items()
+             if name in fields and isinstance(value, str) and value}
+    return step.model_copy(update={"params": {**step.params, **paths}}) if paths else step
 
 
 def _build_step(number: int, step: Step, source: str) -> None:
