@@ -132,7 +132,7 @@ def assert_same_index(a: index_module.GatherIndex, b: index_module.GatherIndex) 
 def test_second_call_loads_the_index_from_the_cache_in_seisproc_home(
         survey_copy: Path, build_calls: list[str]) -> None:
     first = index_of(survey_copy)
-    assert [p.suffix for p in cache_files()] == [".npz"]
+    assert [p.suffix for p in cache_files()] == [".index"]
     second = index_of(survey_copy)
     assert build_calls == ["FieldRecord"]
     assert_same_index(first, second)
@@ -166,44 +166,60 @@ def test_a_rewritten_file_gets_an_index_of_its_new_headers(survey_copy: Path) ->
     assert index.positions(0).tolist() == [0, 1, 2, 3, 4]
 
 
-def valid_npz_bytes() -> bytes:
+def loaded(index: index_module.GatherIndex) -> index_module.GatherIndex:
+    """The index in memory, not mapped from its cache file."""
+    return index_module.GatherIndex(index.key, np.array(index.keys), np.array(index.order),
+                                    np.array(index.starts))
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Put ``data`` under ``path`` as a new file, as any writer of the cache does: a file
+    still mapped by a reader is never cut short under it (that would be a SIGBUS)."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def valid_cache_bytes() -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, keys=np.array([1]), order=np.array([0]), starts=np.array([0, 1]))
+    for array in (np.array([1]), np.array([0, 1], np.uint32), np.array([0], np.uint32)):
+        np.save(buffer, array)
     return buffer.getvalue()
 
 
-def npy_bytes() -> bytes:
+def npy_bytes(*arrays: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, np.arange(3))
+    for array in arrays:
+        np.save(buffer, array)
     return buffer.getvalue()
-
-
-NPY_BYTES = npy_bytes()
 
 
 @pytest.mark.parametrize("corrupt", [
     b"",
-    valid_npz_bytes()[:40],
-    valid_npz_bytes()[:-30],
+    valid_cache_bytes()[:40],
+    valid_cache_bytes()[:-3],
+    valid_cache_bytes() + b"x",
     b"not an index at all\n" * 10,
     b"\x93NUMPY garbage",
-    NPY_BYTES,
-], ids=["empty", "cut-zip-head", "cut-zip-tail", "text", "broken-npy", "plain-npy"])
+    npy_bytes(np.arange(3)),
+    npy_bytes(np.array([1]), np.array([0, 1], np.int64), np.array([0], np.uint32)),
+    npy_bytes(np.array([1]), np.array([0, 2], np.uint32), np.array([0], np.uint32)),
+    npy_bytes(np.array([1.5]), np.array([0, 1], np.uint32), np.array([0], np.uint32)),
+], ids=["empty", "cut-head", "cut-tail", "trailing-byte", "text", "broken-npy", "plain-npy",
+        "mixed-dtypes", "starts-beyond-order", "float-keys"])
 def test_a_corrupt_cache_file_is_ignored_and_the_index_rebuilt(
         survey_copy: Path, build_calls: list[str], corrupt: bytes) -> None:
-    good = index_of(survey_copy)
+    good = loaded(index_of(survey_copy))
     (cache,) = cache_files()
-    cache.write_bytes(corrupt)
+    replace_file(cache, corrupt)
     assert_same_index(index_of(survey_copy), good)
     assert build_calls == ["FieldRecord", "FieldRecord"]
 
 
 def test_a_cache_file_missing_arrays_is_ignored(survey_copy: Path) -> None:
-    good = index_of(survey_copy)
+    good = loaded(index_of(survey_copy))
     (cache,) = cache_files()
-    buffer = io.BytesIO()
-    np.savez(buffer, keys=good.keys)
-    cache.write_bytes(buffer.getvalue())
+    replace_file(cache, npy_bytes(np.asarray(good.keys)))
     assert_same_index(index_of(survey_copy), good)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from seisproc.jobs.checkpoints import CheckpointStore
+import numpy as np
+
+from seisproc.jobs.checkpoints import CheckpointStore, UnitSet
 from seisproc.jobs.fingerprint import InputIdentity, PlanFingerprint
 
 
@@ -16,16 +18,44 @@ def test_units_appended_one_by_one_and_in_batches_are_all_loaded(tmp_path: Path)
     store.append("job1", 1)
     store.close("job1")
     assert store.load("job1") == {0, 1, 2, 5, 7}
-    assert store.path("job1").stat().st_size == 5 * 4  # one 4-byte record per unit
+    assert store.path("job1").read_bytes() == bytes([0b10100111])  # one bit per unit
 
 
-def test_a_torn_last_record_is_ignored_so_that_unit_is_redone(tmp_path: Path) -> None:
+def test_a_million_units_done_in_any_order_take_125_kb_and_all_load(tmp_path: Path) -> None:
     store = CheckpointStore(tmp_path)
-    store.append_many("job1", [3, 4])
-    store.close("job1")
-    with store.path("job1").open("ab") as fh:  # a process killed mid-append
-        fh.write(b"\x09\x00")
-    assert CheckpointStore(tmp_path).load("job1") == {3, 4}
+    store.begin("job1", fingerprint(n_units=1_000_000))
+    numbers = np.random.default_rng(1).permutation(1_000_000).tolist()
+    for first in range(0, len(numbers), 5_000):
+        store.append_many("job1", numbers[first : first + 5_000])
+    store.append_many("job1", numbers[:10])  # redone units cost nothing more
+    assert store.path("job1").stat().st_size == 125_000
+    done = CheckpointStore(tmp_path).load("job1")
+    assert len(done) == 1_000_000 and done.numbers().tolist() == list(range(1_000_000))
+
+
+def test_reopened_store_adds_to_the_units_another_store_wrote(tmp_path: Path) -> None:
+    CheckpointStore(tmp_path).append_many("job1", [3, 4])
+    later = CheckpointStore(tmp_path)  # a resumed job's process
+    later.append_many("job1", [5, 12])
+    assert later.load("job1") == {3, 4, 5, 12}
+
+
+def test_a_legacy_units_file_resumes_and_moves_into_the_bitmap(tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path)
+    store.begin("job1", fingerprint(n_units=6))
+    legacy = np.array([0, 2, 5, 9], dtype="<u4").tobytes() + b"\x03\x00"  # torn last record
+    store.legacy_path("job1").write_bytes(legacy)  # as the version before bitmaps left it
+    assert CheckpointStore(tmp_path).load("job1") == {0, 2, 5}  # 9 is not of this plan
+    assert not store.legacy_path("job1").exists()
+    store.append("job1", 1)
+    assert store.load("job1") == {0, 1, 2, 5}
+
+
+def test_a_unit_set_counts_each_number_once_and_cuts_at_a_plan_size() -> None:
+    done = UnitSet.of([0, 7, 8, 15, 16])
+    assert not done.add(8) and done.add(9) and len(done) == 6
+    assert done.below(9) == {0, 7, 8} and done.below(16) == {0, 7, 8, 9, 15}
+    assert -1 not in done and "a" not in done and 10**9 not in done
 
 
 def test_an_empty_batch_writes_nothing_and_remove_forgets_the_job(tmp_path: Path) -> None:
@@ -33,7 +63,9 @@ def test_an_empty_batch_writes_nothing_and_remove_forgets_the_job(tmp_path: Path
     store.append_many("job1", [])
     assert not store.path("job1").exists() and store.load("job1") == set()
     store.append_many("job1", [1])
+    store.legacy_path("job1").write_bytes(b"\x01\x00\x00\x00")
     store.remove("job1")
+    assert not store.legacy_path("job1").exists()
     assert not store.path("job1").exists() and store.load("job1") == set()
 
 
@@ -79,7 +111,7 @@ def test_begin_discards_the_units_of_the_previous_run(tmp_path: Path) -> None:
     assert store.load("job1") == set() and not store.path("job1").exists()
     store.append("job1", 1)  # lands in the new file, not the old open one
     assert store.load("job1") == {1} and store.plan("job1") == fingerprint(n_units=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["job1.plan.json", "job1.units"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job1.done", "job1.plan.json"]
 
 
 def test_remove_removes_the_units_and_the_plan(tmp_path: Path) -> None:

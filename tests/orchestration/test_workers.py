@@ -46,7 +46,7 @@ def test_control_calls_have_their_own_concurrency_group() -> None:
               for name in ("run_unit", "stop_job", "release_job", "ping", "node", "open_jobs")}
     assert groups.pop("run_unit") == "work"
     assert set(groups.values()) == {"control"}
-    assert CONCURRENCY_GROUPS == {"work": 2, "control": 1}
+    assert CONCURRENCY_GROUPS == {"work": 2, "control": 1, "scan": 1}
     assert CpuWorkerActor.ray_options == {"num_cpus": 1}
 
 

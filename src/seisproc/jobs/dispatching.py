@@ -56,7 +56,7 @@ def dispatch_units(scheduler: Scheduler) -> None:
 
 def _dispatchable(scheduler: Scheduler, job_id: str) -> bool:
     run = scheduler.runs.get(job_id)
-    return (run is not None and bool(run.pending)
+    return (run is not None and run.pending
             and scheduler.jobs[job_id].state is JobState.RUNNING)
 
 

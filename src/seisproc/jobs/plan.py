@@ -3,23 +3,35 @@
 Everything that can be refused is refused here, before any trace is processed: an output
 that would overwrite the input or an existing file, a gather key the file lacks, processor
 parameters that do not fit the data (a corner above Nyquist).
+
+Units are not materialised: :class:`UnitCut` is a sequence over the gather index that
+makes a :class:`~seisproc.jobs.units.WorkUnit` when the scheduler asks for one, so a plan
+of a million units costs the index (4 bytes a trace, memory-mapped) and nothing per unit.
+Cutting every unit up front held one ``WorkUnit`` and its gathers' position arrays per
+unit on the driver for the whole job: about 1 KB a unit before its traces.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
+
+import numpy as np
 
 from seisproc._version import __version__
 from seisproc.errors import OutputError, ParameterError
 from seisproc.io.index import GatherIndex, gather_index
+from seisproc.io.scan import ScanRanges
 from seisproc.io.segy import SegyLayout, open_segy
 from seisproc.io.writer import create_output, output_file_header, output_layout
 from seisproc.jobs.units import GatherRef, WorkUnit
 from seisproc.processing.flow import Flow
 
-__all__ = ["JobPlan", "plan_job", "partial_path_for", "cut_units", "check_output_path"]
+__all__ = ["JobPlan", "UnitCut", "plan_job", "partial_path_for", "cut_units",
+           "check_output_path"]
 
 DEFAULT_GATHERS_PER_UNIT = 4
 
@@ -31,7 +43,8 @@ class JobPlan:
     flow: Flow
     partial_path: Path
     output_layout: SegyLayout
-    units: tuple[WorkUnit, ...]
+    units: UnitCut
+    """Made on demand, numbered from 0; ``len(units)`` costs nothing."""
     n_gathers: int
     n_traces: int
 
@@ -56,22 +69,77 @@ def check_output_path(flow: Flow, overwrite: bool) -> None:
         raise OutputError(f"{out.parent}: the output folder does not exist")
 
 
+class UnitCut(Sequence[WorkUnit]):
+    """Consecutive gathers of an index, ``gathers_per_unit`` at a time, numbered from 0,
+    each :class:`WorkUnit` made when it is asked for.
+
+    >>> from seisproc.io.index import build_index
+    >>> units = cut_units(build_index(np.array([7, 7, 8, 9, 9]), "FieldRecord"), 2)
+    >>> len(units), units[1].gathers[0].key_value, units.n_traces_of(np.array([0, 1]))
+    (2, 9, 5)
+    """
+
+    def __init__(self, index: GatherIndex, gathers_per_unit: int) -> None:
+        if gathers_per_unit < 1:
+            raise ValueError(f"{gathers_per_unit} gathers per unit: at least 1 is needed")
+        self.gathers = index
+        """The gather index the units are cut from."""
+        self.gathers_per_unit = gathers_per_unit
+        self._len = -(-len(index) // gathers_per_unit)
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, number: int) -> WorkUnit: ...
+    @overload
+    def __getitem__(self, number: slice) -> tuple[WorkUnit, ...]: ...
+
+    def __getitem__(self, number: int | slice) -> WorkUnit | tuple[WorkUnit, ...]:
+        if isinstance(number, slice):
+            return tuple(self[i] for i in range(*number.indices(self._len)))
+        if number < 0:
+            number += self._len
+        if not 0 <= number < self._len:
+            raise IndexError(f"unit {number} of {self._len}")
+        first = number * self.gathers_per_unit
+        last = min(first + self.gathers_per_unit, len(self.gathers))
+        keys, index = self.gathers.keys, self.gathers
+        return WorkUnit(number, tuple(  # copies: a unit travels without the mapped index
+            GatherRef(int(keys[g]), np.array(index.positions(g), dtype=np.int64))
+            for g in range(first, last)))
+
+    def __iter__(self) -> Iterator[WorkUnit]:
+        return (self[i] for i in range(self._len))
+
+    def __mul__(self, times: int) -> tuple[WorkUnit, ...]:
+        """Every unit, ``times`` over (tests queue a plan's units several times)."""
+        return tuple(self) * times
+
+    def n_traces_of(self, numbers: np.ndarray) -> int:
+        """Traces in the units ``numbers``, from the index alone (no unit is made)."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        starts = self.gathers.starts
+        first = numbers * self.gathers_per_unit
+        last = np.minimum(first + self.gathers_per_unit, len(self.gathers))
+        return int((starts[last].astype(np.int64) - starts[first].astype(np.int64)).sum())
+
+
 def cut_units(index: GatherIndex, gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT,
-              ) -> tuple[WorkUnit, ...]:
-    """Consecutive gathers, ``gathers_per_unit`` at a time, numbered from 0."""
-    units = []
-    for number, first in enumerate(range(0, len(index), gathers_per_unit)):
-        last = min(first + gathers_per_unit, len(index))
-        refs = tuple(GatherRef(int(index.keys[g]), index.positions(g)) for g in range(first, last))
-        units.append(WorkUnit(number, refs))
-    return tuple(units)
+              ) -> UnitCut:
+    """Consecutive gathers, ``gathers_per_unit`` at a time, numbered from 0 (lazily)."""
+    return UnitCut(index, gathers_per_unit)
 
 
 def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
-             gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT, create: bool = True) -> JobPlan:
+             gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT, create: bool = True,
+             scan: ScanRanges | None = None,
+             on_scanned: Callable[[int, int], None] | None = None) -> JobPlan:
     """Validate ``flow`` against its data, index the input and pre-create the output.
 
     ``create=False`` plans against an existing partial output (resuming a job).
+    ``scan`` reads the gather key's header column on the workers (see
+    :mod:`seisproc.io.scan`); ``on_scanned`` hears the traces read so far.
     """
     if create:
         check_output_path(flow, overwrite)
@@ -83,7 +151,7 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
             except ParameterError as exc:
                 raise ParameterError(f"{flow.input.name}: step {number} ({processor.name}): "
                                      f"{exc}") from None
-        index = gather_index(segy, flow.gather_by)
+        index = gather_index(segy, flow.gather_by, scan=scan, on_scanned=on_scanned)
         partial = partial_path_for(flow.output, tag)
         out_layout = output_layout(lay)
         if create:

@@ -9,9 +9,12 @@ engine depends on these protocols only, never on the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from seisproc.errors import SeisprocError
 from seisproc.jobs.model import Job, JobState
@@ -24,6 +27,7 @@ __all__ = [
     "JobSpec",
     "Completion",
     "ControlRequest",
+    "HeaderScanner",
     "DurationPredictor",
     "StaleOwner",
 ]
@@ -148,6 +152,18 @@ class Executor(Protocol):
 
     def shutdown(self) -> None:
         """Stop the workers (the cluster itself is left as found)."""
+
+
+@runtime_checkable
+class HeaderScanner(Protocol):
+    """An executor whose workers can read a header column (the Ray executor's can): the
+    gather index of a large survey is then scanned by every worker, not by the driver."""
+
+    def scan_headers(self, path: Path, key: str, n_traces: int
+                     ) -> Iterable[tuple[int, np.ndarray]]:
+        """Header ``key`` of the ``n_traces`` traces of ``path``, read on the workers a
+        range each (:func:`seisproc.io.scan.read_header_range`): ``(first trace, int32
+        column)`` per range as each arrives, in any order."""
 
 
 @runtime_checkable

@@ -2,6 +2,11 @@
 
 Pure data structure, no threads and no I/O: the scheduler
 (:mod:`seisproc.jobs.scheduler`) owns one per planned job and decides everything from it.
+It costs the same for ten units as for a million: the units not yet handed out are a
+cursor into the plan's lazy :class:`~seisproc.jobs.plan.UnitCut` (made one at a time as
+the executor has room), the done units a bitmap (:class:`~seisproc.jobs.checkpoints.
+UnitSet`), and only units handed back (a refused submit, a lost worker) are held as
+objects, first in line.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from seisproc.jobs.checkpoints import UnitSet
 from seisproc.jobs.model import JobProgress
 from seisproc.jobs.plan import JobPlan
 from seisproc.jobs.ports import JobSpec
@@ -24,8 +30,11 @@ class JobRun:
 
     spec: JobSpec
     plan: JobPlan
-    pending: deque[WorkUnit]
-    done: set[int]
+    done: UnitSet
+    cursor: int = 0
+    """The next unit number of the plan to hand out (units already done are skipped)."""
+    again: deque[WorkUnit] = field(default_factory=deque)
+    """Units handed back, dispatched before the cursor moves on."""
     in_flight: int = 0
     retries: dict[int, int] = field(default_factory=dict)
     traces_done: int = 0
@@ -44,21 +53,40 @@ class JobRun:
     """The :class:`~seisproc.jobs.fingerprint.PlanFingerprint` its checkpoint is bound to."""
 
     @classmethod
-    def start(cls, spec: JobSpec, plan: JobPlan, done: set[int],
+    def start(cls, spec: JobSpec, plan: JobPlan, done: UnitSet,
               fingerprint: object = None) -> JobRun:
-        pending = deque(u for u in plan.units if u.number not in done)
-        traces = sum(u.n_traces for u in plan.units if u.number in done)
-        return cls(spec, plan, pending, set(done), traces_done=traces, traces_at_start=traces,
-                   fingerprint=fingerprint)
+        done = done.below(len(plan.units))
+        traces = plan.units.n_traces_of(done.numbers())
+        run = cls(spec, plan, done, traces_done=traces, traces_at_start=traces,
+                  fingerprint=fingerprint)
+        run._skip_done()
+        return run
+
+    @property
+    def pending(self) -> bool:
+        """Whether a unit is waiting to be handed out."""
+        return bool(self.again) or self.cursor < len(self.plan.units)
 
     def take(self) -> WorkUnit:
+        """The next unit to dispatch, now counted in flight."""
+        if self.again:
+            unit = self.again.popleft()
+        else:
+            unit = self.plan.units[self.cursor]
+            self.cursor += 1
+            self._skip_done()
         self.in_flight += 1
-        return self.pending.popleft()
+        return unit
+
+    def _skip_done(self) -> None:
+        n_units = len(self.plan.units)
+        while self.cursor < n_units and self.cursor in self.done:
+            self.cursor += 1
 
     def untake(self, unit: WorkUnit) -> None:
         """The executor refused ``unit``: it goes first in line again, never in flight."""
         self.in_flight -= 1
-        self.pending.appendleft(unit)
+        self.again.appendleft(unit)
 
     def landed(self) -> None:
         """A unit came back, whatever its outcome: it is no longer in flight."""
@@ -67,20 +95,20 @@ class JobRun:
     def give_back(self, unit: WorkUnit) -> int:
         """A unit whose worker died goes first in line again; returns its retry count."""
         self.retries[unit.number] = self.retries.get(unit.number, 0) + 1
-        self.pending.appendleft(unit)
+        self.again.appendleft(unit)
         return self.retries[unit.number]
 
     def keep(self, unit: WorkUnit, result: UnitResult) -> bool:
         """Count a unit processed; True when it is newly done (not a redone one)."""
-        if unit.number in self.done:
+        if not self.done.add(unit.number):
             return False
-        self.done.add(unit.number)
         self.traces_done += result.traces
         return True
 
     def stop(self) -> None:
         """Nothing more is dispatched: the job is stopping or over."""
-        self.pending.clear()
+        self.again.clear()
+        self.cursor = len(self.plan.units)
 
     @property
     def finished(self) -> bool:

@@ -11,12 +11,18 @@ all zeros.
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import claim_output
-from seisproc.jobs.checkpoints import CheckpointStore
+from seisproc.io.scan import ScanRanges
+from seisproc.jobs.checkpoints import CheckpointStore, UnitSet
+from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.fingerprint import (
     PlanFingerprint,
     input_changes,
@@ -25,15 +31,28 @@ from seisproc.jobs.fingerprint import (
     plan_changes,
     plan_fingerprint,
 )
-from seisproc.jobs.model import Job
+from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.plan import JobPlan, partial_path_for, plan_job
+from seisproc.jobs.ports import HeaderScanner
 from seisproc.processing.flow import Flow
 
-__all__ = ["CheckpointMismatch", "RunStart", "plan_run", "check_resumable"]
+if TYPE_CHECKING:
+    from seisproc.jobs.scheduler import Scheduler
+
+__all__ = ["CheckpointMismatch", "RunStart", "ScanProgress", "ScanStopped", "plan_run",
+           "check_resumable", "scan_reporter", "scanner_of", "show_scan"]
+
+SCAN_REPORT_S = 0.25
+"""The header scan of a job's input reports its progress at most this often."""
 
 
 class CheckpointMismatch(SeisprocError):
     """The job's checkpoint belongs to another plan: its input changed since it started."""
+
+
+class ScanStopped(SeisprocError):
+    """The job was cancelled (or ended) while its input was being indexed: the scan stops
+    at the next range instead of holding the cancel until every header is read."""
 
 
 @dataclass(frozen=True)
@@ -42,14 +61,19 @@ class RunStart:
 
     flow: Flow
     plan: JobPlan
-    done: set[int]
+    done: UnitSet
     """Units its checkpoint records as done (empty for a fresh start)."""
     fingerprint: PlanFingerprint
 
 
-def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int) -> RunStart:
+def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
+             scan: ScanRanges | None = None,
+             on_scanned: Callable[[int, int], None] | None = None) -> RunStart:
     """Plan ``job``: resume from its checkpoint when it has a trustworthy one, else start
     afresh (a new partial output and a checkpoint bound to the new plan).
+
+    ``scan`` reads the input's header column on the workers when the index is not cached
+    (see :mod:`seisproc.io.scan`); ``on_scanned`` hears how many traces it has read.
 
     Raises :class:`CheckpointMismatch` when the checkpoint's plan no longer matches, and
     the planning errors of :func:`~seisproc.jobs.plan.plan_job` (a missing input, an
@@ -58,7 +82,7 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int) -> R
     flow = Flow.model_validate(job.flow)
     recorded = checkpoints.plan(job.id)
     if recorded is not None and partial_path_for(flow.output, job.id).exists():
-        plan = plan_job(flow, tag=job.id, create=False,
+        plan = plan_job(flow, tag=job.id, create=False, scan=scan, on_scanned=on_scanned,
                         gathers_per_unit=recorded.gathers_per_unit)
         now = plan_fingerprint(flow, plan, recorded.gathers_per_unit)
         changes = plan_changes(recorded, now)
@@ -66,11 +90,11 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int) -> R
             raise CheckpointMismatch(mismatch_message(job.id, changes))
         return RunStart(flow, plan, checkpoints.load(job.id), recorded)
     claim_output(Path(flow.output), job.id, job.owner)  # a resumed job claims again
-    plan = plan_job(flow, overwrite=job.overwrite, tag=job.id,
-                    gathers_per_unit=gathers_per_unit)
+    plan = plan_job(flow, overwrite=job.overwrite, tag=job.id, scan=scan,
+                    on_scanned=on_scanned, gathers_per_unit=gathers_per_unit)
     fingerprint = plan_fingerprint(flow, plan, gathers_per_unit)
     checkpoints.begin(job.id, fingerprint)
-    return RunStart(flow, plan, set(), fingerprint)
+    return RunStart(flow, plan, UnitSet(), fingerprint)
 
 
 def check_resumable(job: Job, checkpoints: CheckpointStore) -> None:
@@ -87,3 +111,56 @@ def check_resumable(job: Job, checkpoints: CheckpointStore) -> None:
     changes = input_changes(recorded.input, now)
     if changes:
         raise CheckpointMismatch(mismatch_message(job.id, changes))
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """The planner read ``traces`` of the ``total`` trace headers of a job's input."""
+
+    job_id: str
+    traces: int
+    total: int
+
+
+def scanner_of(executor: object) -> ScanRanges | None:
+    """The executor's header scan (:class:`~seisproc.jobs.ports.HeaderScanner`), if it
+    has one; without, the planner reads the headers itself."""
+    return executor.scan_headers if isinstance(executor, HeaderScanner) else None
+
+
+def scan_reporter(scheduler: Scheduler, job_id: str) -> Callable[[int, int], None]:
+    """What the planner calls as header ranges come in: a :class:`ScanProgress` message
+    to the scheduler at most every :data:`SCAN_REPORT_S`, and the last one. Raises
+    :class:`ScanStopped` once the job no longer runs (cancelled, ended): read from the
+    planner's thread, a look at the scheduler's record of the job."""
+    due = 0.0
+
+    def report(traces: int, total: int) -> None:
+        nonlocal due
+        job = scheduler.jobs.get(job_id)
+        if job is None or job.state not in (JobState.RUNNING, JobState.PAUSED):
+            raise ScanStopped(f"job {job_id}: stopped while indexing its input "
+                              f"({traces:,} of {total:,} trace headers read)")
+        now = time.monotonic()
+        if now >= due or traces == total:
+            due = now + SCAN_REPORT_S
+            scheduler.post(ScanProgress(job_id, traces, total))
+
+    return report
+
+
+def show_scan(scheduler: Scheduler, progress: ScanProgress) -> None:
+    """Show the scan on its job, on the scheduler's thread: the job's message, saved with
+    its progress and announced as a ``PROGRESS`` event (``detail``: ``scanned``,
+    ``traces_total``)."""
+    job = scheduler.jobs.get(progress.job_id)
+    if job is None or job.state is not JobState.RUNNING or job.id in scheduler.runs:
+        return  # planned, stopped or gone meanwhile: the scan is old news
+    share = progress.traces / progress.total if progress.total else 1.0
+    job = dataclasses.replace(job, message=(
+        f"indexing the input: {progress.traces:,} of {progress.total:,} trace headers "
+        f"read ({share:.0%})"))
+    scheduler.jobs[job.id] = job
+    scheduler.writer.save_progress(job)
+    scheduler.writer.announce(JobEvent(JobEventKind.PROGRESS, job, detail={
+        "scanned": progress.traces, "traces_total": progress.total}))

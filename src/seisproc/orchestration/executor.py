@@ -10,6 +10,11 @@ Outcomes come back as :class:`~seisproc.jobs.ports.Completion` s with the semant
 exception, a dead actor gives ``worker_lost`` (and is replaced at once, so the pool keeps
 its size), a stopped unit gives ``result=None``.
 
+The header scan of an input not indexed yet runs on the same actors
+(:meth:`RayExecutor.scan_headers`, the :class:`~seisproc.jobs.ports.HeaderScanner` port):
+ranges of traces, two in flight per actor, so one machine's scan uses every core and a
+cluster's every node, while the driver merges the columns as they come back.
+
 On seisproc's local Ray service (:mod:`seisproc.orchestration.service`) the actors are
 *warm*: detached, named ``seisproc-<class>-<version>-<i>`` in the ``seisproc`` namespace
 and taken with ``get_if_exists``, so they outlive the command and the next command's pool
@@ -25,15 +30,17 @@ import functools
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import ray
 from ray.exceptions import RayActorError, RayError, RayTaskError, WorkerCrashedError
 
 from seisproc._version import __version__
+from seisproc.io.scan import RANGE_TRACES, read_header_range, split_ranges
 from seisproc.jobs.ports import Completion, JobSpec
 from seisproc.jobs.units import WorkUnit
 from seisproc.orchestration.cluster import cluster_cpus, connect
@@ -48,6 +55,8 @@ STALE_JOB_S = 120.0
 """A warm actor's job without a unit for this long is closed when a new pool attaches:
 its command was killed before it could release it."""
 RELEASE_WAIT_S = 5.0
+SCAN_TRIES = 3
+"""Times a header range is sent to a worker before the scan gives up (its actor died)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,11 @@ class RayExecutor:
     warm
         Use the warm named actors that outlive this process; by default when this
         process runs on seisproc's local Ray service.
+    scan_min_traces
+        Inputs with fewer traces are indexed by this process (:meth:`scan_headers`): up
+        to a range of headers reads in well under a second, less than a round trip to
+        actors busy with other jobs' units, or still starting (a plan waiting on them
+        held a cancel past 2 s with 20 jobs submitted at once).
 
     Raises
     ------
@@ -109,8 +123,9 @@ class RayExecutor:
     def __init__(self, address: str | None = None, workers: int | None = None,
                  units_per_worker: int = 2,
                  actor_class: type[BaseWorkerActor] = CpuWorkerActor,
-                 warm: bool | None = None) -> None:
+                 warm: bool | None = None, scan_min_traces: int = RANGE_TRACES) -> None:
         connect(address)
+        self._scan_min_traces = scan_min_traces
         self._warm = on_service() if warm is None else warm
         self._jobs: set[str] = set()
         """Jobs this pool ran units of: a warm pool releases them at shutdown."""
@@ -214,6 +229,53 @@ class RayExecutor:
             return
         for worker in pool:
             _kill(worker.actor)
+
+    def scan_headers(self, path: Path, key: str, n_traces: int
+                     ) -> Iterator[tuple[int, np.ndarray]]:
+        """Header ``key`` of every trace of ``path``, read on the actors a range each (see
+        :func:`~seisproc.io.scan.split_ranges`), two ranges in flight per actor; yields
+        ``(first trace, int32 column)`` as each range comes back.
+
+        A range whose actor died goes to its replacement (up to :data:`SCAN_TRIES` times);
+        a range that raises (the file vanished) raises here, the original exception.
+        Fewer than ``scan_min_traces`` traces are read here, in one range.
+        """
+        if n_traces < self._scan_min_traces:
+            yield 0, read_header_range(path, key, 0, n_traces)
+            return
+        with self._lock:
+            pool = list(self._pool)
+        todo = [(first, stop, 0) for first, stop in split_ranges(n_traces, len(pool))]
+        todo.reverse()
+        flying: dict[Any, tuple[int, int, int, _Worker]] = {}
+        load = {id(worker): 0 for worker in pool}
+        while todo or flying:
+            while todo and min(load.values(), default=2) < 2:
+                worker = min(pool, key=lambda w: load[id(w)])
+                first, stop, tries = todo.pop()
+                ref = worker.actor.scan_headers.remote(str(path), key, first, stop)
+                flying[ref] = (first, stop, tries, worker)
+                load[id(worker)] += 1
+            ready, _ = ray.wait(list(flying), num_returns=1)
+            first, stop, tries, worker = flying.pop(ready[0])
+            if id(worker) in load:  # not if it died and was replaced meanwhile
+                load[id(worker)] -= 1
+            try:
+                yield first, ray.get(ready[0])
+            except RayTaskError as err:
+                raise (err.cause if isinstance(err.cause, Exception) else err) from None
+            except (*_LOST, RayError):
+                if tries + 1 >= SCAN_TRIES:
+                    raise
+                self._replace(worker)
+                pool, load = self._scan_pool(load)
+                todo.append((first, stop, tries + 1))
+
+    def _scan_pool(self, load: dict[int, int]) -> tuple[list[_Worker], dict[int, int]]:
+        """The pool after a replacement, with the ranges in flight on each actor."""
+        with self._lock:
+            pool = list(self._pool)
+        return pool, {id(w): load.get(id(w), 0) for w in pool}
 
     # ------------------------------------------------------------------ the pool
     def workers(self) -> list[WorkerStatus]:

@@ -9,7 +9,8 @@ Cancelling is cooperative (principle 3): ``ray.cancel`` does not interrupt a run
 method of a threaded actor, so a unit checks its job's :class:`threading.Event` between
 gathers. For the stop to arrive while a unit runs, control calls go to their own
 concurrency group: units run in ``"work"``, and ``stop_job``, ``release_job``, ``ping``
-and ``node`` run beside them in ``"control"``.
+and ``node`` run beside them in ``"control"``. A header range of a survey being indexed
+runs in ``"scan"``, beside both.
 
 A unit's work and its wait for the disk overlap: ``"work"`` takes the two units the
 executor sends each worker, one computes at a time (``_compute``), and the other's
@@ -29,8 +30,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import ray
 
+from seisproc.io.scan import read_header_range
 from seisproc.jobs.ports import JobSpec
 from seisproc.jobs.units import UnitProcessor, UnitResult, WorkUnit
 from seisproc.orchestration.cluster import node_id
@@ -44,8 +47,11 @@ __all__ = [
 
 WORK = "work"
 CONTROL = "control"
-CONCURRENCY_GROUPS: dict[str, int] = {WORK: 2, CONTROL: 1}
-"""Two units per actor (one computing, one syncing); one control call, beside them."""
+SCAN = "scan"
+CONCURRENCY_GROUPS: dict[str, int] = {WORK: 2, CONTROL: 1, SCAN: 1}
+"""Two units per actor (one computing, one syncing); one control call, beside them; one
+header range of a survey being indexed, which does not queue behind the units of other
+jobs (with 20 jobs running, a plan waited seconds for its ranges, and a cancel for it)."""
 
 
 class BaseWorkerActor:
@@ -108,6 +114,13 @@ class BaseWorkerActor:
                 if job_id in self._close_after_run:
                     self._close_after_run.discard(job_id)
                     self._close(job_id)
+
+    @ray.method(concurrency_group=SCAN)
+    def scan_headers(self, path: str, key: str, first: int, stop: int) -> np.ndarray:
+        """Header ``key`` of traces ``[first, stop)`` of ``path``, int32: this worker's
+        share of indexing a survey (:meth:`RayExecutor.scan_headers
+        <seisproc.orchestration.executor.RayExecutor.scan_headers>`)."""
+        return read_header_range(path, key, first, stop)
 
     @ray.method(concurrency_group=CONTROL)
     def stop_job(self, job_id: str) -> None:
