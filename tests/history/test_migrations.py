@@ -25,6 +25,8 @@ _JOBS = Base.metadata.tables[JobRow.__tablename__]
 _EVENTS = Base.metadata.tables[JobEventRow.__tablename__]
 _ADDED_IN_0002 = ("created_day", "processors_key", "duration_s", "error_reason")
 _ADDED_IN_0004 = ("lease", "overwrite")
+_ADDED_IN_0006 = ("batch", "provenance")
+_ADDED_IN_0007 = ("waits_for",)
 EST = timezone(timedelta(hours=-5))
 _REQUESTS_AT_0002 = sa.table(  # as revisions 0001-0002 made it (the models move on)
     "control_requests", sa.column("job_id", sa.String()), sa.column("action", sa.String()),
@@ -54,7 +56,8 @@ def write_at_0001(url: str, jobs: list[Job]) -> None:
             alembic.command.upgrade(alembic_config(connection), "0001")
             for job in jobs:
                 row = {k: v for k, v in job_to_row(job).items()
-                       if k not in _ADDED_IN_0002 + _ADDED_IN_0004}
+                       if k not in _ADDED_IN_0002 + _ADDED_IN_0004 + _ADDED_IN_0006
+                       + _ADDED_IN_0007}
                 connection.execute(insert(_JOBS).values(**row))
             connection.execute(insert(_EVENTS).values(
                 job_id=jobs[0].id, at=jobs[0].created_at, from_state=None,
@@ -85,7 +88,8 @@ def write_at_0002(url: str, jobs: list[Job], requests: list[tuple[str, str]]) ->
 
 
 def row_before_0004(job: Job) -> dict[str, object]:
-    return {k: v for k, v in job_to_row(job).items() if k not in _ADDED_IN_0004}
+    return {k: v for k, v in job_to_row(job).items()
+            if k not in _ADDED_IN_0004 + _ADDED_IN_0006 + _ADDED_IN_0007}
 
 
 def write_at_0003(url: str, jobs: list[Job]) -> None:
@@ -111,8 +115,26 @@ def write_at_0004(url: str, jobs: list[Job]) -> None:
         with engine.begin() as connection:
             alembic.command.upgrade(alembic_config(connection), "0004")
             for job in jobs:
-                connection.execute(insert(_JOBS).values(**job_to_row(job)))
+                connection.execute(insert(_JOBS).values(**row_before_0006(job)))
             assert MigrationContext.configure(connection).get_current_revision() == "0004"
+    finally:
+        engine.dispose()
+
+
+def row_before_0006(job: Job) -> dict[str, object]:
+    return {k: v for k, v in job_to_row(job).items()
+            if k not in _ADDED_IN_0006 + _ADDED_IN_0007}
+
+
+def write_at_0005(url: str, jobs: list[Job]) -> None:
+    """A history as revision 0005 left it: jobs with leases and revisions, no batches."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0005")
+            for job in jobs:
+                connection.execute(insert(_JOBS).values(**row_before_0006(job)))
+            assert MigrationContext.configure(connection).get_current_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -283,6 +305,69 @@ class MigrationContract:
             assert store.get_job(job.id) == job and store.latest_revision() == 0
         finally:
             store.close()
+
+
+    def test_database_at_0005_is_upgraded_with_no_batch_and_no_provenance(
+            self, store_url: str) -> None:
+        jobs = old_jobs()
+        write_at_0005(store_url, jobs)
+        store = JobHistoryStorage(store_url)
+        try:
+            assert [store.get_job(job.id) for job in jobs] == jobs
+            assert all(store.get_job(job.id).batch == "" for job in jobs)
+            batched = dataclasses.replace(jobs[2], batch="b12345678",
+                                          provenance={"seisproc": "x", "input": {"size": 1}})
+            store.save_job(batched)
+            assert store.get_job(batched.id) == batched
+            assert store.query(batch="b12345678", limit=None) == [batched]
+        finally:
+            store.close()
+
+    def test_downgrade_to_0005_drops_batch_and_provenance_and_keeps_jobs(
+            self, store_url: str) -> None:
+        job = dataclasses.replace(old_jobs()[2], batch="b1", provenance={"python": "3"})
+        (kept,) = saved_then_downgraded(store_url, job, "0005", select(_JOBS.c.id))
+        assert [tuple(row) for row in kept] == [(job.id,)]
+        assert not {"batch", "provenance"} & columns(store_url, "jobs")
+        store = JobHistoryStorage(store_url)  # and up again, on the next open
+        try:
+            assert store.get_job(job.id) == dataclasses.replace(job, batch="", provenance={})
+        finally:
+            store.close()
+
+    def test_database_at_0006_is_upgraded_and_a_wait_survives_in_the_history(
+            self, store_url: str) -> None:
+        jobs = old_jobs()
+        write_at_0006(store_url, jobs)
+        store = JobHistoryStorage(store_url)
+        try:
+            assert [store.get_job(job.id) for job in jobs] == jobs  # waiting for nothing
+            waiting = dataclasses.replace(jobs[2], state=JobState.WAITING,
+                                          waits_for=("old000000001", "old000000002"))
+            store.save_job(waiting)
+            assert store.get_job(waiting.id) == waiting
+        finally:
+            store.close()
+
+    def test_downgrade_to_0006_drops_waits_for_and_keeps_jobs(self, store_url: str) -> None:
+        job = dataclasses.replace(old_jobs()[2], waits_for=("a1",))
+        (kept,) = saved_then_downgraded(store_url, job, "0006", select(_JOBS.c.id))
+        assert [tuple(row) for row in kept] == [(job.id,)]
+        assert "waits_for" not in columns(store_url, "jobs")
+
+
+def write_at_0006(url: str, jobs: list[Job]) -> None:
+    """A history as revision 0006 left it: batches and provenance, no waits."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0006")
+            for job in jobs:
+                row = {k: v for k, v in job_to_row(job).items() if k not in _ADDED_IN_0007}
+                connection.execute(insert(_JOBS).values(**row))
+            assert MigrationContext.configure(connection).get_current_revision() == "0006"
+    finally:
+        engine.dispose()
 
 
 class TestMigrationSqlite(MigrationContract):

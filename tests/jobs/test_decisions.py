@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from seisproc.jobs.decisions import TABLE, Effect, Event, decide
+from seisproc.jobs.decisions import TABLE, Decision, Effect, Event, decide
 from seisproc.jobs.model import JobState
 from seisproc.jobs.transitions import ALLOWED
 
@@ -76,8 +76,25 @@ def test_while_committing_pause_and_cancel_are_refused_and_failures_are_moot() -
     assert decide(S.RUNNING, E.COMMIT_FAILED, committing=True).to is S.FAILED
 
 
-@pytest.mark.parametrize("state", [S.COMPLETED, S.FAILED, S.CANCELLED])
-@pytest.mark.parametrize("event", [E.PAUSE, E.RESUME, E.CANCEL])
+@pytest.mark.parametrize(("state", "event"), [
+    (S.COMPLETED, E.PAUSE), (S.COMPLETED, E.RESUME), (S.COMPLETED, E.CANCEL),
+    (S.CANCELLED, E.PAUSE), (S.CANCELLED, E.RESUME), (S.CANCELLED, E.CANCEL),
+    (S.FAILED, E.PAUSE)])
 def test_requests_for_a_finished_job_are_refused_saying_so(state: JobState,
                                                            event: Event) -> None:
     assert "has finished" in decide(state, event).refusal
+
+
+def test_a_failed_job_can_run_again_or_be_given_up_on() -> None:
+    assert decide(S.FAILED, E.RESUME).to is S.QUEUED
+    assert decide(S.FAILED, E.CANCEL) == Decision(S.CANCELLED)  # its files are gone already
+
+
+def test_a_waiting_job_holds_nothing_and_goes_on_only_when_its_jobs_ended_well() -> None:
+    assert decide(S.WAITING, E.DEPENDENCIES_MET).to is S.QUEUED
+    assert decide(S.WAITING, E.START).to is None  # no slot until then
+    assert decide(S.WAITING, E.CANCEL).to is S.CANCELLING
+    assert "waiting for other jobs" in decide(S.WAITING, E.PAUSE).refusal
+    for state in S:
+        if state is not S.WAITING:
+            assert decide(state, E.DEPENDENCIES_MET).to is None

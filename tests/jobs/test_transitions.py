@@ -19,6 +19,8 @@ LEGAL = {
     (S.PAUSED, S.INTERRUPTED),
     (S.CANCELLING, S.CANCELLED),
     (S.INTERRUPTED, S.QUEUED), (S.INTERRUPTED, S.CANCELLING),
+    (S.WAITING, S.QUEUED), (S.WAITING, S.CANCELLING), (S.WAITING, S.FAILED),
+    (S.FAILED, S.QUEUED), (S.FAILED, S.CANCELLED),
 }
 
 
@@ -56,11 +58,20 @@ def test_start_and_finish_times_are_stamped_once() -> None:
     assert done.finished_at is not None and done.finished_at >= done.started_at
 
 
+def test_a_failed_job_run_again_starts_a_fresh_record() -> None:
+    failed = transition(transition(job_in(S.QUEUED), S.RUNNING), S.FAILED,
+                        error=JobError("E", "boom"))
+    again = transition(failed, S.QUEUED, message="resumed")
+    assert (again.started_at, again.finished_at, again.error) == (None, None, None)
+    given_up = transition(failed, S.CANCELLED)
+    assert given_up.error == failed.error and given_up.finished_at is not None
+
+
 def test_job_round_trips_through_a_plain_dict() -> None:
     job = Job(id="x1", name="n", type=JobType.QC, state=S.FAILED, priority=3,
               progress=JobProgress(2, 4, 20, 40, 100.0, 0.2),
               error=JobError("ProcessingError", "boom", "tb", "ffid=7"),
-              flow={"name": "n"}, nodes=("a", "b"), tags=("t",))
+              flow={"name": "n"}, nodes=("a", "b"), tags=("t",), waits_for=("j1", "j2"))
     data = job.to_dict()
     assert data["state"] == "FAILED" and data["progress"]["fraction"] == 0.5
     assert Job.from_dict(data) == job

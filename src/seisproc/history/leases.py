@@ -23,9 +23,10 @@ from seisproc.jobs.model import Job, JobState
 __all__ = ["lease_expired", "renew_leases", "take_over"]
 
 _JOBS = Base.metadata.tables[JobRow.__tablename__]
-_TAKEABLE = [state.value for state in JobState if not state.is_terminal()]
-"""Queued, running, paused, cancelling or interrupted: a job that has ended has no owner
-to take over from."""
+_TAKEABLE = [state.value for state in JobState
+             if not state.is_terminal() or state is JobState.FAILED]
+"""A job not yet ended (its owner may be gone), or a FAILED one, which a resume runs again
+or a cancel gives up on; a job that completed or was cancelled has nothing left to own."""
 
 
 def renew_leases(connection: Connection, leases: Mapping[str, int], ttl_s: float) -> list[str]:

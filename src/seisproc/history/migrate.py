@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-SHIPPED_HEAD = "0005"
+SHIPPED_HEAD = "0007"
 """The newest revision in ``migrations/versions`` (a test keeps it equal to Alembic's)."""
 _POSTGRES_LOCK_KEY = 0x5E15_0001
 """``pg_advisory_xact_lock`` key that serializes concurrent first opens on PostgreSQL."""

@@ -128,6 +128,7 @@ class JobRow(Base):
         Index("ix_jobs_durations", "state", "type", "duration_s", "created_day"),
         Index("ix_jobs_failures", "state", "error_type", "error_reason", "created_at"),
         Index("ix_jobs_revision", "revision"),  # the change feed: rows after a cursor
+        Index("ix_jobs_batch", "batch"),  # seisproc jobs --batch, the batch summary
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -194,6 +195,15 @@ class JobRow(Base):
     """The history's revision at the job's last change (a save, a take-over): one more
     than the highest before it. Readers ask for the jobs changed after a revision they
     saw (:mod:`seisproc.history.changes`). 0 for rows last written before revision 0005."""
+    batch: Mapped[str] = mapped_column(String(64), server_default="")
+    """The batch the job was submitted in (``Job.batch``); empty for a lone job and for
+    jobs from before revision 0006."""
+    provenance: Mapped[dict[str, Any]] = mapped_column(JsonType, server_default="{}")
+    """What makes the run reproducible (``Job.provenance``): versions, device, the
+    input's identity; ``{}`` for jobs from before revision 0006."""
+    waits_for: Mapped[list[str]] = mapped_column(JsonType, server_default="[]")
+    """Ids of the jobs a WAITING job waits for (``Job.waits_for``); ``[]`` for the others
+    and for jobs from before revision 0007."""
 
 
 class JobEventRow(Base):
@@ -330,6 +340,7 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "nodes": list(job.nodes), "tags": list(job.tags),
         "processors": names, "processors_key": processors_key(names),
         "duration_s": job.duration_s if job.finished_at is not None else None,
+        "batch": job.batch, "provenance": job.provenance, "waits_for": list(job.waits_for),
     }
 
 
@@ -351,4 +362,5 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         message=row["message"], error=error, flow=row["flow"] or {}, input=row["input"],
         output=row["output"], owner=row["owner"], lease=row["lease"],
         overwrite=bool(row["overwrite"]), nodes=tuple(row["nodes"] or ()),
-        tags=tuple(row["tags"] or ()))
+        tags=tuple(row["tags"] or ()), batch=row["batch"] or "",
+        provenance=row["provenance"] or {}, waits_for=tuple(row["waits_for"] or ()))

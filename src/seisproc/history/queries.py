@@ -51,6 +51,8 @@ class JobFilter:
     date_to: datetime | None = None
     text: str | None = None
     """Case-insensitive substring of the id, name, message, error, input or output."""
+    batch: str | None = None
+    """The jobs of this batch (``Job.batch``, exact), by its index."""
 
     def conditions(self) -> list[ColumnElement[bool]]:
         jobs = _JOBS.c
@@ -63,6 +65,8 @@ class JobFilter:
             out.append(jobs.created_at >= self.date_from)
         if self.date_to is not None:
             out.append(jobs.created_at < self.date_to)
+        if self.batch:
+            out.append(jobs.batch == self.batch)
         if self.text:
             out.append(or_(*(jobs[name].icontains(self.text, autoescape=True)
                              for name in _SEARCHED)))

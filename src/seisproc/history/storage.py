@@ -259,7 +259,7 @@ class JobHistoryStorage:
     def query(self, job_types: Sequence[JobType] | None = None,
               states: Sequence[JobState] | None = None, date_from: datetime | None = None,
               date_to: datetime | None = None, text: str | None = None,
-              limit: int | None = 50, offset: int = 0) -> list[Job]:
+              limit: int | None = 50, offset: int = 0, batch: str | None = None) -> list[Job]:
         """Jobs matching every given filter, newest first, one page of ``limit``.
 
         Parameters
@@ -273,12 +273,14 @@ class JobHistoryStorage:
             Case-insensitive substring of the id, name, message, error, input or output.
         limit, offset
             Page size (``None``: everything) and how many matching jobs to skip.
+        batch
+            Keep the jobs of this batch (``seisproc run --each``), by its exact id.
 
         Examples
         --------
         >>> store.query(job_types=[JobType.QC], states=[JobState.FAILED])  # doctest: +SKIP
         """
-        where = JobFilter(job_types, states, date_from, date_to, text)
+        where = JobFilter(job_types, states, date_from, date_to, text, batch)
         with self._engine.connect() as connection:
             rows = connection.execute(where.select(limit, offset)).all()
         return _readable_jobs(rows)

@@ -62,6 +62,8 @@ class Event(StrEnum):
     CLOSE_PAUSE = "close_pause"
     """The process running it is closing and keeps the job for later."""
     CLOSE_CANCEL = "close_cancel"
+    DEPENDENCIES_MET = "dependencies_met"
+    """Every job a waiting job waits for ended well (:mod:`seisproc.jobs.dependencies`)."""
 
 
 class Effect(StrEnum):
@@ -122,6 +124,7 @@ _COMMON: dict[Event, Decision] = {
     E.CANCEL: Decision(S.CANCELLING, (X.STOP_UNITS,)),
     E.CLOSE_CANCEL: Decision(S.CANCELLING, (X.STOP_UNITS,)),
     E.PLAN_FAILED: _FAIL,
+    E.DEPENDENCIES_MET: _IGNORE,  # only a waiting job waits
 }
 """Answers shared by the live states (queued, running, paused)."""
 
@@ -137,6 +140,20 @@ TABLE: dict[JobState, dict[Event, Decision]] = {
         E.COMMITTED: _IGNORE,
         E.COMMIT_FAILED: _IGNORE,
         E.CLOSE_PAUSE: Decision(S.PAUSED),
+    },
+    S.WAITING: {
+        **{event: _IGNORE for event in Event},
+        E.PAUSE: _refuse("job {job} is waiting for other jobs and holds no slot: cancel it, "
+                         "or pause what it waits for"),
+        E.RESUME: _IGNORE,  # a resume adopts a waiting job whose process ended: it waits on
+        E.CANCEL: Decision(S.CANCELLING),
+        E.CLOSE_CANCEL: Decision(S.CANCELLING),
+        E.DEPENDENCIES_MET: Decision(S.QUEUED),
+        E.STORE_FAILED: Decision(S.FAILED, (X.RELEASE,)),
+        E.LEASE_LOST: _HANDS_OFF,
+        E.UNIT_DONE: Decision(None, (X.DROP_UNIT,)),
+        E.UNIT_FAILED: Decision(None, (X.DROP_UNIT,)),
+        E.WORKER_LOST: Decision(None, (X.DROP_UNIT,)),
     },
     S.RUNNING: {
         **_COMMON,
@@ -183,6 +200,7 @@ TABLE: dict[JobState, dict[Event, Decision]] = {
         E.WORKERS_FAILED: _IGNORE,
         E.CLOSE_PAUSE: _IGNORE,
         E.CLOSE_CANCEL: _IGNORE,
+        E.DEPENDENCIES_MET: _IGNORE,
     },
     S.INTERRUPTED: {
         **{event: _IGNORE for event in Event},
@@ -202,6 +220,10 @@ for _ended in (S.COMPLETED, S.FAILED, S.CANCELLED):
         E.RESUME: _refuse(_ENDED.replace("{action}", "resume")),
         E.CANCEL: _refuse(_ENDED.replace("{action}", "cancel")),
     }
+# A failed job may run again from the start (resume), or be given up on (cancel), which
+# lets the jobs waiting for it go on without it (seisproc.jobs.dependencies).
+TABLE[S.FAILED][E.RESUME] = Decision(S.QUEUED)
+TABLE[S.FAILED][E.CANCEL] = Decision(S.CANCELLED)
 
 
 _MOOT_WHILE_COMMITTING = frozenset({E.CLOSE_PAUSE, E.CLOSE_CANCEL, E.STORE_FAILED,

@@ -21,8 +21,9 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import OutputClaim, claim_output, claim_path
@@ -116,8 +117,15 @@ class JobManager:
 
     def submit(self, flow: Flow, *, name: str | None = None, priority: int = 0,
                job_type: JobType = JobType.PROCESSING, tags: Sequence[str] = (),
-               overwrite: bool = False) -> Job:
+               overwrite: bool = False, batch: str = "",
+               provenance: Mapping[str, Any] | None = None,
+               after: Sequence[str] = ()) -> Job:
         """Queue ``flow`` as a job and return at once (QUEUED; saved in the background).
+
+        ``batch`` groups jobs submitted together; ``provenance`` is what makes the run
+        reproducible (:func:`seisproc.production.provenance.record_provenance`), kept
+        with the job as given. With ``after`` (job ids) the job is WAITING, holding no
+        slot, until those jobs ended well (:mod:`seisproc.jobs.dependencies`).
 
         Refused, with nothing recorded, by a :class:`SeisprocError` when the output may
         not be written, another job holds its claim (in any process, on any host that
@@ -128,8 +136,11 @@ class JobManager:
             self._validate_flow(flow)
         job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
                   flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
-                  owner=self.owner, tags=tuple(tags), overwrite=overwrite,
-                  message=f"queued; the output is claimed ({claim_path(flow.output).name})")
+                  owner=self.owner, tags=tuple(tags), overwrite=overwrite, batch=batch,
+                  provenance=dict(provenance or {}), waits_for=tuple(after),
+                  state=S.WAITING if after else S.QUEUED,
+                  message=(f"waiting for {len(after)} job(s)" if after else "queued")
+                  + f"; the output is claimed ({claim_path(flow.output).name})")
         claim_output(Path(flow.output), job.id, self.owner, stale=self._claim_is_stale)
         self._start()
         self._writer.save(job, JobEvent(JobEventKind.SUBMITTED, job))
@@ -150,10 +161,16 @@ class JobManager:
         checkpoint and the partial output and starts over.
         """
         job = self._latest(job_id) or self._adopt(job_id)
-        if not restart and job.state in (S.PAUSED, S.INTERRUPTED):
+        if job.state is S.FAILED:  # run again from the start: its output is free again
+            check_output_path(Flow.from_mapping(job.flow), job.overwrite)
+            claim_output(Path(job.output), job.id, self.owner, stale=self._claim_is_stale)
+            restart = True
+        elif not restart and job.state in (S.PAUSED, S.INTERRUPTED):
             check_resumable(job, self.checkpoints)
-        resumed: Job = self._scheduler.ask(Request(
-            Event.RESUME, job.id, "resumed; waiting for a slot", restart=restart))
+        note = ("resumed; waiting for the jobs it waits for" if job.state is S.WAITING
+                else "resumed; waiting for a slot")
+        resumed: Job = self._scheduler.ask(Request(Event.RESUME, job.id, note,
+                                                   restart=restart))
         return resumed
 
     def cancel(self, job_id: str, message: str = "") -> Job:

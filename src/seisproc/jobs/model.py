@@ -21,6 +21,8 @@ class JobState(StrEnum):
     """Life-cycle states; see DESIGN.md for the allowed moves."""
 
     QUEUED = "QUEUED"
+    WAITING = "WAITING"
+    """Waits for other jobs to end well (``--after``, a pipeline): holds no slot."""
     RUNNING = "RUNNING"
     PAUSED = "PAUSED"
     CANCELLING = "CANCELLING"
@@ -33,8 +35,9 @@ class JobState(StrEnum):
         return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 
     def is_active(self) -> bool:
-        """Queued, running, paused or cancelling: owned by a live process."""
-        return self in (JobState.QUEUED, JobState.RUNNING, JobState.PAUSED, JobState.CANCELLING)
+        """Queued, waiting, running, paused or cancelling: owned by a live process."""
+        return self in (JobState.QUEUED, JobState.WAITING, JobState.RUNNING, JobState.PAUSED,
+                        JobState.CANCELLING)
 
 
 class JobType(StrEnum):
@@ -134,6 +137,16 @@ class Job:
     nodes: tuple[str, ...] = ()
     """Ray nodes (or hosts) that executed at least one unit."""
     tags: tuple[str, ...] = ()
+    batch: str = ""
+    """The batch it was submitted in (``seisproc run --each``), shared by its siblings;
+    empty for a job submitted alone."""
+    waits_for: tuple[str, ...] = ()
+    """Jobs that must end well before this one starts (``seisproc run --after``, a
+    pipeline's earlier flows): it is WAITING until then (:mod:`seisproc.jobs.dependencies`)."""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """What makes the run reproducible, recorded at submission: package versions, the
+    device, the input's identity (:mod:`seisproc.production.provenance`); empty for jobs
+    submitted without one (before it was recorded)."""
 
     @property
     def duration_s(self) -> float | None:
@@ -148,7 +161,8 @@ class Job:
             type=self.type.value, state=self.state.value,
             progress=self.progress.to_dict(),
             error=self.error.to_dict() if self.error else None,
-            nodes=list(self.nodes), tags=list(self.tags), duration_s=self.duration_s,
+            nodes=list(self.nodes), tags=list(self.tags), waits_for=list(self.waits_for),
+            duration_s=self.duration_s,
         )
         for key in ("created_at", "started_at", "finished_at", "updated_at"):
             data[key] = data[key].isoformat() if data[key] else None
@@ -164,6 +178,7 @@ class Job:
         values["error"] = JobError.from_dict(values["error"]) if values.get("error") else None
         values["nodes"] = tuple(values.get("nodes") or ())
         values["tags"] = tuple(values.get("tags") or ())
+        values["waits_for"] = tuple(values.get("waits_for") or ())
         for key in ("created_at", "started_at", "finished_at", "updated_at"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])

@@ -8,8 +8,8 @@ or, if it was being cancelled, finishes the cancellation. A PAUSED job stays PAU
 nothing ran it before its process ended either (a window closed with "pause for later",
 ``seisproc run --on-interrupt pause``), and calling it INTERRUPTED read like a crash. It
 is *parked*: saved with no owner, so later commands leave it alone until a resume adopts
-it. A job that cannot be recovered
-now (the database is locked, a row is damaged) is skipped and logged: recovery never
+it; so is a WAITING job, whose wait any later process can take up. A job that cannot be
+recovered now (the database is locked, a row is damaged) is skipped and logged: recovery never
 stops a command from starting. The first engine refused to start at all on a QUEUED job
 of a dead process ("it cannot become INTERRUPTED"), bricking every command.
 """
@@ -45,7 +45,8 @@ def recover_orphans(store: JobStore, checkpoints: CheckpointStore, owner: str,
                     ttl_s: float) -> list[Job]:
     """Take over and settle every active job whose owner is gone; returns them."""
     try:
-        candidates = store.list_jobs([S.QUEUED, S.RUNNING, S.PAUSED, S.CANCELLING])
+        candidates = store.list_jobs([S.QUEUED, S.WAITING, S.RUNNING, S.PAUSED,
+                                      S.CANCELLING])
     except Exception as exc:
         log.warning("jobs of stopped processes could not be looked for: %s", exc)
         return []
@@ -83,19 +84,20 @@ def _settle(job: Job, dead_owner: str, checkpoints: CheckpointStore) -> Job:
     if job.state is S.CANCELLING:
         remove_job_files(job, checkpoints)
         return transition(job, S.CANCELLED)
-    if job.state is S.PAUSED:
+    if job.state in (S.PAUSED, S.WAITING):
         return dataclasses.replace(job, owner="", message=parked_note(job))
     note = interrupted_note(Job(id=job.id, name=job.name, owner=dead_owner))
     return transition(job, S.INTERRUPTED, message=note)
 
 
 def parked(job: Job) -> bool:
-    """A PAUSED job that no process owns (its own ended): a resume adopts it."""
-    return job.state is S.PAUSED and not job.owner
+    """A PAUSED or WAITING job that no process owns (its own ended): a resume adopts it."""
+    return job.state in (S.PAUSED, S.WAITING) and not job.owner
 
 
 def parked_note(job: Job) -> str:
-    return f"paused; no process runs it now: resume with: seisproc resume {job.id}"
+    what = "waiting for other jobs" if job.state is S.WAITING else "paused"
+    return f"{what}; no process runs it now: resume with: seisproc resume {job.id}"
 
 
 def remove_job_files(job: Job, checkpoints: CheckpointStore) -> None:
@@ -110,14 +112,15 @@ def adopt(store: JobStore, job: Job, owner: str, ttl_s: float) -> Job:
     """Take ``job`` over for a resume or a cancel asked of this process.
 
     Raises :class:`IllegalTransition` when a live process still owns it (ask that
-    process instead: ``seisproc pause/cancel`` do) or when it has ended.
+    process instead: ``seisproc pause/cancel`` do) or when it has ended, unless it
+    FAILED: no process runs a failed job, so any may run it again or give it up.
     """
-    if job.state.is_terminal():
+    if job.state in (S.COMPLETED, S.CANCELLED):
         raise IllegalTransition(f"job {job.id} ({job.name}) is {job.state.value}: it has "
                                 "finished")
     if job.owner == owner:
         return job
-    dead = not owner_alive(job)
+    dead = job.state is S.FAILED or not owner_alive(job)
     taken = store.take_over(job.id, owner, ttl_s, owner_dead=dead, expected_lease=job.lease)
     if taken is None:
         raise IllegalTransition(f"job {job.id} is {job.state.value} in process {job.owner}")

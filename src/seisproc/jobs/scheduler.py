@@ -32,6 +32,7 @@ from typing import Any
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import release_claim
 from seisproc.io.writer import discard_output
+from seisproc.jobs import starting
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.committing import CommitOutcome, commit_job
 from seisproc.jobs.decisions import Effect, Event, decide
@@ -43,8 +44,9 @@ from seisproc.jobs.plan import partial_path_for
 from seisproc.jobs.ports import DurationPredictor, Executor, JobSpec
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.running import JobRun
-from seisproc.jobs.starting import RunStart, plan_run
+from seisproc.jobs.starting import RunStart, ScanProgress, plan_run
 from seisproc.jobs.transitions import IllegalTransition, transition
+from seisproc.jobs.waiting import Judged, WaitingJudge
 
 __all__ = ["Scheduler", "Request", "Outcome"]
 
@@ -103,7 +105,9 @@ class Scheduler:
         """Running jobs in dispatch order: the one served last goes to the back."""
         self._planning: set[str] = set()
         self._starting = False
-        self._inbox: queue.SimpleQueue[Request | Outcome | None] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Request | Outcome | ScanProgress | Judged | None] = (
+            queue.SimpleQueue())
+        self.waiting = WaitingJudge(self)
         self._wake = threading.Event()
         self._closing: str | None = None
         self.idle = threading.Event()
@@ -117,7 +121,7 @@ class Scheduler:
     def start(self) -> None:
         self._thread.start()
 
-    def post(self, message: Request | Outcome) -> None:
+    def post(self, message: Request | Outcome | ScanProgress | Judged) -> None:
         self._inbox.put(message)
         self._wake.set()
 
@@ -142,6 +146,11 @@ class Scheduler:
             self._thread.join(timeout=timeout_s)
         self._planner.shutdown(wait=False, cancel_futures=True)
 
+    @property
+    def closing(self) -> bool:
+        """Whether the process running these jobs is closing (no new work starts)."""
+        return self._closing is not None
+
     def active(self) -> list[str]:
         return [job.id for job in list(self.jobs.values()) if job.state.is_active()]
 
@@ -158,6 +167,7 @@ class Scheduler:
         self._read_inbox()
         if self._stopped:  # not another idle wait: close() is waiting on this thread
             return
+        self.waiting.ask()
         self._ensure_executor()
         self._start_queued()
         dispatch_units(self)
@@ -176,6 +186,10 @@ class Scheduler:
                 return
             if isinstance(message, Request):
                 self._request(message)
+            elif isinstance(message, ScanProgress):
+                self.guarded(message.job_id, starting.show_scan, self, message)
+            elif isinstance(message, Judged):
+                self.waiting.apply(message)
             else:
                 self.guarded(message.job_id, self._outcome, message)
 
@@ -257,6 +271,8 @@ class Scheduler:
                          retry=not after_failure, announce_unsaved=ended)
         if ended:
             self._drop_lease(job.id)
+        elif old.state.is_terminal():  # a failed job run again: this process owns it again
+            self._hold_lease(job)
 
     def _effect(self, effect: Effect, job: Job) -> None:
         """Carry out one effect; a failure is logged, and the decision stands."""
@@ -340,8 +356,8 @@ class Scheduler:
         run = JobRun.start(spec, start.plan, start.done, start.fingerprint)
         self.runs[job_id] = run
         self.rotation.append(job_id)
-        note = (f"resumed at unit {len(start.done)} of {len(start.plan.units)}"
-                if start.done else "running")
+        note = (f"resumed at unit {len(run.done)} of {len(start.plan.units)}"
+                if run.done else "running")
         job = dataclasses.replace(job, progress=run.progress(),
                                   message=note if job.state is S.RUNNING else job.message)
         self.jobs[job_id] = job
@@ -425,9 +441,12 @@ class Scheduler:
         self._planner.submit(self._plan_now, job)
 
     def _plan_now(self, job: Job) -> None:
+        """Plan ``job``; the executor's workers scan an input not indexed yet, if they can."""
         try:
             self.post(Outcome(Event.PLANNED, job.id, plan_run(
-                job, self.checkpoints, self.gathers_per_unit)))
+                job, self.checkpoints, self.gathers_per_unit,
+                scan=starting.scanner_of(self.executor),
+                on_scanned=starting.scan_reporter(self, job.id))))
         except Exception as exc:
             trace = "" if isinstance(exc, SeisprocError) else traceback.format_exc()
             self.post(Outcome(Event.PLAN_FAILED, job.id,
