@@ -14,7 +14,7 @@ points at PostgreSQL, ``SEISPROC_RAY_ADDRESS`` (or ``address=``) at a Ray cluste
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from seisproc.history import JobHistoryStorage, ResourceSample
@@ -23,16 +23,20 @@ from seisproc.jobs.events import JobEvent
 from seisproc.jobs.manager import JobManager, JobNotFound
 from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.owner import owner_alive
+from seisproc.jobs.panels import ParameterTest, check_panels
 from seisproc.jobs.ports import Executor, JobStore
+from seisproc.jobs.qc_files import QC_FOLDER, QcFiles, QcRecorder
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.paths import seisproc_home
 from seisproc.processing.flow import Flow
+from seisproc.processing.variants import parse_variation, varied_flows
 
 if TYPE_CHECKING:  # scripts that only run flows import no resource monitoring
+    from seisproc.jobs.velan import VelanRequest, VelanResult
     from seisproc.monitoring import ResourceSnapshot
 
 __all__ = ["JobControlRequests", "open_store", "open_manager", "resource_recorder",
-           "run_flow"]
+           "run_flow", "parameter_panels", "velocity_analysis"]
 
 
 def open_store(database_url: str | None = None) -> JobHistoryStorage:
@@ -68,9 +72,12 @@ def open_manager(*, database_url: str | None = None, address: str | None = None,
 
             check_device(flow, _ray_address(address))
 
-    return JobManager(open_store(database_url), ray_executor,
-                      CheckpointStore(seisproc_home() / "checkpoints"),
-                      max_running=max_running, validate_flow=validate_flow)
+    manager = JobManager(open_store(database_url), ray_executor,
+                         CheckpointStore(seisproc_home() / "checkpoints"),
+                         max_running=max_running, validate_flow=validate_flow)
+    # QC lives in the running process; the window shows every process's jobs' QC
+    manager.subscribe(QcRecorder(manager.qc, QcFiles(seisproc_home() / QC_FOLDER)))
+    return manager
 
 
 def _ray_address(address: str | None) -> str | None:
@@ -104,6 +111,42 @@ def run_flow(flow: Flow, *, overwrite: bool = False, address: str | None = None,
             unsubscribe()
         if own:
             manager.close(active="cancel")
+
+
+def parameter_panels(flow: Flow, vary: str, key_values: Sequence[int], *,
+                address: str | None = None,
+                on_done: Callable[[int, int], None] | None = None) -> ParameterTest:
+    """Run ``flow`` once per value of one parameter (``vary``, e.g.
+    ``"agc.window_ms=250,500,1000"``) on the gathers with these ``gather_by`` values, on
+    the cluster as :func:`open_manager` finds it; nothing is written.
+
+    Everything is checked before any work: the parameter against the flow, each value
+    against its processor and the data, each gather against the input.
+    """
+    from seisproc.orchestration.panels import run_panels  # Ray loads only when it runs
+
+    variation = parse_variation(vary, flow)
+    flows = varied_flows(flow, variation)
+    check_panels(flows, key_values)
+    columns = run_panels(flows, key_values, address=_ray_address(address), on_done=on_done)
+    return ParameterTest(flow, variation, list(key_values), columns)
+
+
+def velocity_analysis(request: VelanRequest, cdps: Sequence[int], *,
+                      address: str | None = None,
+                      on_done: Callable[[int, int], None] | None = None) -> VelanResult:
+    """Semblance panels (and picks, with ``request.auto``) at these CDPs, one cluster
+    task per location, on the cluster as :func:`open_manager` finds it.
+
+    Everything is checked before any work: the scan, the window, the file's CDP numbers
+    and each CDP against the survey's range.
+    """
+    from seisproc.jobs.velan import VelanResult, check_velan
+    from seisproc.orchestration.velan import run_velan  # Ray loads only when it runs
+
+    check_velan(request, cdps)
+    locations = run_velan(request, cdps, address=_ray_address(address), on_done=on_done)
+    return VelanResult(request, locations[0].times_ms, request.velocities_m_s, locations)
 
 
 def resource_recorder(store: JobHistoryStorage) -> Callable[[ResourceSnapshot], None]:

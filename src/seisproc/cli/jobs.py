@@ -31,9 +31,15 @@ __all__ = ["jobs", "resume", "pause", "cancel"]
 @click.option("--all", "show_all", is_flag=True, help="Every job, not just active and recent.")
 @click.option("--limit", default=20, show_default=True, help="How many recent jobs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of jobs.")
+@click.option("--batch", "batch_id", default=None, metavar="ID",
+              help="Only the jobs of this batch (seisproc run --each), then its summary.")
 @database_option
-def jobs(show_all: bool, limit: int, as_json: bool, database_url: str | None) -> None:
+def jobs(show_all: bool, limit: int, as_json: bool, batch_id: str | None,
+         database_url: str | None) -> None:
     """Active jobs and the most recent others, with state, progress and duration."""
+    if batch_id is not None:
+        _batch_jobs(batch_id, as_json, database_url)
+        return
     manager = open_manager(database_url=database_url)
     active = manager.list([s for s in JobState if s.is_active() or s is JobState.INTERRUPTED])
     recent = manager.get_job_history(1_000_000 if show_all else limit)
@@ -48,7 +54,10 @@ def jobs(show_all: bool, limit: int, as_json: bool, database_url: str | None) ->
 
 
 @click.command()
-@click.argument("job_id")
+@click.argument("job_id", required=False)
+@click.option("--batch", "batch_id", default=None, metavar="ID",
+              help="Take up every interrupted, paused or waiting job of a batch or pipeline "
+                   "whose process is gone, and follow them all.")
 @click.option("--on-interrupt", type=click.Choice(["cancel", "pause"]), default="pause",
               show_default=True,
               help="What Ctrl-C (or SIGTERM, SIGHUP) does to the resumed job.")
@@ -57,9 +66,20 @@ def jobs(show_all: bool, limit: int, as_json: bool, database_url: str | None) ->
                    "input changed since the job started).")
 @address_option
 @database_option
-def resume(job_id: str, on_interrupt: str, restart: bool, address: str | None,
-           database_url: str | None) -> None:
-    """Resume a paused or interrupted job from its checkpoint, and follow it."""
+def resume(job_id: str | None, batch_id: str | None, on_interrupt: str, restart: bool,
+           address: str | None, database_url: str | None) -> None:
+    """Resume a paused or interrupted job from its checkpoint (a failed one from the
+    start; a waiting one waits again), and follow it."""
+    if (job_id is None) == (batch_id is None):
+        raise click.UsageError("give a JOB_ID or --batch ID (one of them)")
+    if batch_id is not None:
+        from seisproc.cli.pipeline import resume_batch
+
+        with interrupt_on_termination():
+            resume_batch(batch_id, on_interrupt=on_interrupt, address=address,
+                         database_url=database_url)
+        return
+    assert job_id is not None
     with interrupt_on_termination():
         manager = open_manager(address=address, database_url=database_url)
         try:
@@ -90,14 +110,42 @@ def pause(job_id: str, database_url: str | None) -> None:
              and j.state is not JobState.QUEUED, f"paused by user from {manager.owner}")
 
 
+def _batch_jobs(batch_id: str, as_json: bool, database_url: str | None) -> None:
+    """``jobs --batch``: the batch's jobs, then its summary (:mod:`seisproc.cli.batch`)."""
+    from seisproc.cli.batch import batch_jobs
+    from seisproc.production import summarize
+
+    listed = batch_jobs(batch_id, database_url)
+    if as_json:
+        click.echo(json.dumps([job_json(j) for j in listed], indent=2))
+        return
+    Console().print(jobs_table(listed))
+    for line in summarize(batch_id, listed).lines():
+        click.echo(line)
+
+
 @click.command()
-@click.argument("job_id")
+@click.argument("job_id", required=False)
+@click.option("--batch", "batch_id", default=None, metavar="ID",
+              help="Cancel every unfinished job of this batch instead.")
 @database_option
-def cancel(job_id: str, database_url: str | None) -> None:
-    """Cancel a job: its workers stop and its partial output is removed."""
+def cancel(job_id: str | None, batch_id: str | None, database_url: str | None) -> None:
+    """Cancel a job (or a batch's jobs): workers stop, partial outputs are removed."""
+    if (job_id is None) == (batch_id is None):
+        raise click.UsageError("give a JOB_ID or --batch ID (one of them)")
+    if batch_id is not None:
+        from seisproc.cli.batch import cancel_batch
+
+        cancel_batch(batch_id, database_url)
+        return
+    assert job_id is not None
+    _cancel(job_id, database_url)
+
+
+def _cancel(job_id: str, database_url: str | None) -> None:
     manager = open_manager(database_url=database_url)
     job = manager.get(job_id)
-    if job.state.is_terminal():
+    if job.state in (JobState.COMPLETED, JobState.CANCELLED):
         click.echo(f"job {job.id} is already {job.state.value}")
         return
     if job.state.is_active() and owner_alive(job, manager.store):

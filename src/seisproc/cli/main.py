@@ -41,11 +41,17 @@ COMMANDS: dict[str, str] = {
     "info": "seisproc.cli.inspect:info",
     "processors": "seisproc.cli.inspect:processors",
     "monitor": "seisproc.cli.monitor:monitor",
+    "panels": "seisproc.cli.panels:panels",
+    "velan": "seisproc.cli.velan:velan",
     "gui": "seisproc.cli.gui:gui",
     "history": "seisproc.cli.history:history",
     "stats": "seisproc.cli.history:stats",
     "report": "seisproc.cli.history:report",
     "service": "seisproc.cli.service:service",
+    "batch": "seisproc.cli.batch:batch",
+    "replay": "seisproc.cli.replay:replay",
+    "show": "seisproc.cli.replay:show",
+    "diff": "seisproc.cli.diff:diff",
 }
 """Each command's name and where it lives, as ``module:attribute``."""
 
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     _leave(code)
 
 
-USES_LOCAL_RAY = ("run", "resume")
+USES_LOCAL_RAY = ("run", "resume", "panels", "replay", "velan")
 """Commands that run jobs on seisproc's local Ray unless given an address."""
 
 

@@ -18,7 +18,7 @@ __all__ = ["print_job_summary", "jobs_table", "job_json"]
 _STATE_STYLE = {
     JobState.COMPLETED: "green", JobState.FAILED: "red", JobState.CANCELLED: "yellow",
     JobState.RUNNING: "cyan", JobState.PAUSED: "magenta", JobState.INTERRUPTED: "red",
-    JobState.QUEUED: "white", JobState.CANCELLING: "yellow",
+    JobState.QUEUED: "white", JobState.CANCELLING: "yellow", JobState.WAITING: "blue",
 }
 
 

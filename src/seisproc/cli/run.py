@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import click
@@ -29,6 +30,8 @@ from seisproc.jobs.plan import check_output_path
 from seisproc.monitoring import JobTracker
 from seisproc.paths import open_private, private_dir, seisproc_home
 from seisproc.processing.flow import load_flow
+from seisproc.production.pipeline import is_pipeline_file, load_pipeline
+from seisproc.production.templates import expand_inputs, flows_for_inputs
 
 __all__ = ["run", "address_option", "database_option"]
 
@@ -48,22 +51,52 @@ database_option = click.option(
 @click.option("--on-interrupt", type=click.Choice(["cancel", "pause"]), default="cancel",
               show_default=True,
               help="What Ctrl-C (or SIGTERM, SIGHUP) does to the job.")
+@click.option("--each", metavar="PATTERN|@LIST", default=None,
+              help="Run the flow once per input: a glob ('raw/line_*.sgy') or @file listing "
+                   "one input per line; the flow's output is a template ('{stem}_out.sgy').")
+@click.option("--after", multiple=True, metavar="JOB_OR_BATCH",
+              help="Wait (holding no slot) until this job, or every job of this batch, "
+                   "ended well; repeatable.")
 @click.option("--job-id-file", type=click.Path(path_type=Path), hidden=True)
 @address_option
 @database_option
 def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interrupt: str,
-        job_id_file: Path | None, address: str | None, database_url: str | None) -> None:
-    """Run the processing flow in FLOW_FILE (YAML or TOML) as a job on Ray."""
-    flow = load_flow(flow_file)
-    check_output_path(flow, overwrite)
+        each: str | None, after: tuple[str, ...], job_id_file: Path | None,
+        address: str | None, database_url: str | None) -> None:
+    """Run the processing flow in FLOW_FILE (YAML or TOML) as a job on Ray; or every flow
+    of a pipeline file, each after the flows whose outputs it reads."""
     if detach:
-        _detach(flow_file, overwrite, priority, address, database_url)
+        _detach(flow_file, overwrite, priority, address, database_url, each=each, after=after)
         return
+    if is_pipeline_file(flow_file):
+        if each is not None:
+            raise click.UsageError("--each runs one flow over many inputs; a pipeline file "
+                                   "names its flows' inputs itself")
+        from seisproc.cli.pipeline import run_pipeline
+
+        with interrupt_on_termination():
+            run_pipeline(flow_file, overwrite=overwrite, priority=priority,
+                         on_interrupt=on_interrupt, after=after, address=address,
+                         database_url=database_url, id_file=job_id_file)
+        return
+    if each is not None:
+        _run_each(flow_file, each, overwrite, priority, on_interrupt, job_id_file,
+                  address, database_url, after)
+        return
+    flow = load_flow(flow_file)
+    if "{" in str(flow.output):  # an output template, rendered for the flow's one input
+        flow = flows_for_inputs(flow_file, [flow.input], date.today())[0]
+    check_output_path(flow, overwrite)
     with interrupt_on_termination(), contextlib.ExitStack() as cleanup:
         manager = open_manager(address=address, database_url=database_url)
         cleanup.callback(manager.close, active="pause" if on_interrupt == "pause" else "cancel")
         host_alerts(manager, cleanup)
-        job = manager.submit(flow, overwrite=overwrite, priority=priority)
+        from seisproc.cli.batch import provenance_for
+        from seisproc.cli.pipeline import resolve_after
+
+        job = manager.submit(flow, overwrite=overwrite, priority=priority,
+                             provenance=provenance_for(flow, address),
+                             after=resolve_after(manager.store, after, database_url))
         if job_id_file is not None:
             with os.fdopen(open_private(job_id_file), "w") as id_file:
                 id_file.write(job.id)
@@ -71,6 +104,18 @@ def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interr
             click.echo(f"job {job.id} submitted ({flow.name}); Ctrl-C to {on_interrupt}",
                        err=True)
         follow_job(manager, job, on_interrupt)
+
+
+def _run_each(flow_file: Path, each: str, overwrite: bool, priority: int,
+              on_interrupt: str, job_id_file: Path | None, address: str | None,
+              database_url: str | None, after: tuple[str, ...]) -> None:
+    """``--each``: one job per input, one batch (:mod:`seisproc.cli.batch`)."""
+    from seisproc.cli.batch import run_batch
+
+    with interrupt_on_termination():
+        run_batch(flow_file, each, overwrite=overwrite, priority=priority,
+                  on_interrupt=on_interrupt, address=address, database_url=database_url,
+                  id_file=job_id_file, after=after)
 
 
 def host_alerts(manager: JobManager, cleanup: contextlib.ExitStack) -> None:
@@ -102,8 +147,17 @@ def _explain_alert_pause(event: JobEvent) -> None:
 
 
 def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None,
-            database_url: str | None) -> None:
-    """Start ``seisproc run`` in a new session that outlives this terminal."""
+            database_url: str | None, each: str | None = None,
+            after: tuple[str, ...] = ()) -> None:
+    """Start ``seisproc run`` in a new session that outlives this terminal; what would
+    refuse it (a flow, a template, a glob) is refused here first, at once."""
+    many = each is not None or is_pipeline_file(flow_file)
+    if each is not None:
+        flows_for_inputs(flow_file, expand_inputs(each), date.today())
+    elif is_pipeline_file(flow_file):
+        load_pipeline(flow_file)
+    else:
+        check_output_path(load_flow(flow_file), overwrite)
     logs = private_dir(seisproc_home() / "logs")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     id_file = logs / f".job-id-{os.getpid()}-{stamp}"
@@ -113,10 +167,18 @@ def _detach(flow_file: Path, overwrite: bool, priority: int, address: str | None
     args += ["--overwrite"] if overwrite else []
     args += ["--address", address] if address else []
     args += ["--database-url", database_url] if database_url else []
+    args += ["--each", each] if each is not None else []
+    args += [arg for value in after for arg in ("--after", value)]
     with os.fdopen(open_private(log_path, os.O_WRONLY | os.O_APPEND), "ab") as log:
         child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True)
     job_id = _wait_for_id(id_file, child, log_path)
+    if many:
+        click.echo(f"batch {job_id} running in the background (pid {child.pid}, log "
+                   f"{log_path})")
+        click.echo(f"watch: seisproc jobs --batch {job_id}   summary: seisproc batch "
+                   f"{job_id}   cancel: seisproc cancel --batch {job_id}")
+        return
     click.echo(f"job {job_id} running in the background (pid {child.pid}, log {log_path})")
     click.echo(f"watch: seisproc jobs   pause: seisproc pause {job_id}   "
                f"cancel: seisproc cancel {job_id}")
