@@ -29,11 +29,19 @@ BP_AGC: list[dict[str, Any]] = BP_AGC_DECON[:2]
 """Bandpass then AGC: the whole flow within 3e-6 of numpy on torch."""
 
 
-def make_flow(survey: Path, output: Path, device: str = "auto",
-              steps: list[dict[str, Any]] | None = None) -> Flow:
-    return Flow.from_mapping({"name": "gpu-test", "input": str(survey), "output": str(output),
-                              "gather_by": "ffid", "steps": steps or BP_AGC_DECON,
-                              "device": device})
+def make_flow(
+    survey: Path, output: Path, device: str = "auto", steps: list[dict[str, Any]] | None = None
+) -> Flow:
+    return Flow.from_mapping(
+        {
+            "name": "gpu-test",
+            "input": str(survey),
+            "output": str(output),
+            "gather_by": "ffid",
+            "steps": steps or BP_AGC_DECON,
+            "device": device,
+        }
+    )
 
 
 def traces(path: Path) -> np.ndarray:
@@ -45,10 +53,11 @@ def traces(path: Path) -> np.ndarray:
     return samples
 
 
-def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
+def assert_close(actual: np.ndarray, expected: np.ndarray, what: str = "") -> None:
     """Within 1e-5 relative, the scale being the largest expected amplitude (float32)."""
-    np.testing.assert_allclose(actual, expected, rtol=1e-5,
-                               atol=1e-5 * float(np.abs(expected).max()))
+    np.testing.assert_allclose(
+        actual, expected, rtol=1e-5, atol=1e-5 * float(np.abs(expected).max()), err_msg=what
+    )
 
 
 def device_or_skip(kind: str) -> None:
@@ -71,3 +80,38 @@ class Borrowed:
 
     def shutdown(self) -> None:
         """Left running: the module fixture that made it shuts it down."""
+
+
+def with_delays(path: Path, delays_ms: list[int]) -> Path:
+    """Set each gather's recording delay (``delrt``, bytes 109-110, the shot's traces all
+    alike) in the little survey at ``path``, so that a batch stacking gathers must carry
+    each gather's own delays: the synthetic survey records from time zero."""
+    from seisproc.io import open_segy
+
+    with open_segy(path) as segy:
+        layout = segy.layout
+    shots = np.arange(layout.n_traces) // GEOMETRY.channels  # shot by shot, as synthesised
+    with path.open("r+b") as f:
+        for trace, shot in enumerate(shots):
+            f.seek(layout.data_offset + trace * layout.trace_bytes + 108)
+            f.write(int(delays_ms[shot % len(delays_ms)]).to_bytes(2, layout.endian, signed=True))
+    return path
+
+
+def run_job(worker: Any, flow: Flow, job_id: str, gathers_per_unit: int = 8) -> np.ndarray:
+    """Every trace of ``flow`` as ``worker`` writes it, unit by unit through ``run_unit``:
+    the method a pool's actor runs for each unit a job sends it (here in this process, so
+    a test can look inside). Released afterwards, as a job's end releases it."""
+    from seisproc.io.writer import commit_output
+    from seisproc.jobs.plan import plan_job
+    from seisproc.jobs.ports import JobSpec
+
+    plan = plan_job(flow, gathers_per_unit=gathers_per_unit)
+    spec = JobSpec(job_id, flow, str(plan.partial_path), plan.output_layout)
+    try:
+        results = [worker.run_unit(spec, unit)[0] for unit in plan.units]
+    finally:
+        worker.release_job(job_id)
+    assert all(result is not None for result in results), "a unit was stopped"
+    commit_output(plan.partial_path, flow.output)
+    return traces(flow.output)

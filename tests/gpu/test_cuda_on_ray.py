@@ -13,7 +13,7 @@ from gpu_helpers import (
     BP_AGC,
     Borrowed,
     assert_close,
-        device_or_skip,
+    device_or_skip,
     make_flow,
     traces,
 )
@@ -47,15 +47,14 @@ def released_memory(pool: DeviceExecutor, timeout_s: float = 10.0) -> DeviceMemo
         time.sleep(0.1)
 
 
-def test_the_engine_executor_finds_the_gpu_and_jobs_run_there(gpu_pool: DeviceExecutor,
-                                                               survey: Path,
-                                                               tmp_path: Path) -> None:
+def test_the_engine_executor_finds_the_gpu_and_jobs_run_there(
+    gpu_pool: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     assert set(gpu_pool.pools) == {"cpu", "gpu"}
     borrowed: Executor = Borrowed(gpu_pool)  # type: ignore[assignment]
     manager = JobManager(MemoryJobStore(), lambda: borrowed, CheckpointStore(tmp_path / "cp"))
     try:
-        job = manager.submit(make_flow(survey, tmp_path / "gpu.sgy", device="gpu",
-                                       steps=BP_AGC))
+        job = manager.submit(make_flow(survey, tmp_path / "gpu.sgy", device="gpu", steps=BP_AGC))
         assert manager.wait(job.id, timeout_s=120).state.value == "COMPLETED"
     finally:
         manager.close(active="cancel")

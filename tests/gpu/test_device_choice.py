@@ -44,11 +44,18 @@ def test_an_unknown_device_names_the_choices(survey: Path, tmp_path: Path) -> No
 
 
 # ---------------------------------------------------------------- the pure choice
-@pytest.mark.parametrize(("device", "cluster", "kind"), [
-    ("auto", NO_GPU, "cpu"), ("auto", CUDA, "cuda"), ("auto", METAL, "mps"),
-    ("cpu", CUDA, "cpu"), ("gpu", CUDA, "cuda"), ("gpu", METAL, "mps"),
-    ("auto", ClusterDevices(cpus=4, gpus=1), "cpu"),  # no torch: CPU workers
-])
+@pytest.mark.parametrize(
+    ("device", "cluster", "kind"),
+    [
+        ("auto", NO_GPU, "cpu"),
+        ("auto", CUDA, "cuda"),
+        ("auto", METAL, "mps"),
+        ("cpu", CUDA, "cpu"),
+        ("gpu", CUDA, "cuda"),
+        ("gpu", METAL, "mps"),
+        ("auto", ClusterDevices(cpus=4, gpus=1), "cpu"),  # no torch: CPU workers
+    ],
+)
 def test_worker_kind(device: str, cluster: ClusterDevices, kind: str) -> None:
     assert worker_kind(device, cluster) == kind  # type: ignore[arg-type]
 
@@ -58,8 +65,14 @@ def test_gpu_on_a_cluster_without_one_is_refused_naming_what_it_has() -> None:
         worker_kind("gpu", NO_GPU)
     message = str(caught.value)
     assert "\n" not in message and isinstance(caught.value, SeisprocError)
-    for fragment in ("device: gpu", "the local Ray cluster has no GPU", "16 CPUs",
-                     "0 CUDA GPUs", "no Apple Metal device", "device: auto or cpu"):
+    for fragment in (
+        "device: gpu",
+        "the local Ray cluster has no GPU",
+        "16 CPUs",
+        "0 CUDA GPUs",
+        "no Apple Metal device",
+        "device: auto or cpu",
+    ):
         assert fragment in message, (fragment, message)
 
 
@@ -69,8 +82,9 @@ def test_gpu_without_torch_says_how_to_install_it() -> None:
 
 
 # ---------------------------------------------------------------- at submission
-def test_the_job_manager_refuses_at_submit_and_persists_nothing(survey: Path,
-                                                                 tmp_path: Path) -> None:
+def test_the_job_manager_refuses_at_submit_and_persists_nothing(
+    survey: Path, tmp_path: Path
+) -> None:
     def no_gpu_here(flow: Flow) -> None:
         worker_kind(flow.device, NO_GPU)
 
@@ -81,8 +95,9 @@ def test_the_job_manager_refuses_at_submit_and_persists_nothing(survey: Path,
         started.append(1)
         return ThreadExecutor(workers=1)
 
-    manager = JobManager(store, executor, CheckpointStore(tmp_path / "cp"),
-                         validate_flow=no_gpu_here)
+    manager = JobManager(
+        store, executor, CheckpointStore(tmp_path / "cp"), validate_flow=no_gpu_here
+    )
     try:
         with pytest.raises(DeviceError, match="has no GPU"):
             manager.submit(make_flow(survey, tmp_path / "gpu.sgy", device="gpu"))
@@ -100,8 +115,9 @@ def _skip_if_the_cluster_has_a_gpu() -> ClusterDevices:
     return ClusterDevices(cpus=resources.get("CPU", 0))
 
 
-def test_the_engine_refuses_a_gpu_job_at_submission(ray_cluster: None, survey: Path,
-                                                    tmp_path: Path) -> None:
+def test_the_engine_refuses_a_gpu_job_at_submission(
+    ray_cluster: None, survey: Path, tmp_path: Path
+) -> None:
     cluster = _skip_if_the_cluster_has_a_gpu()
     manager = open_manager()
     try:
@@ -114,16 +130,21 @@ def test_the_engine_refuses_a_gpu_job_at_submission(ray_cluster: None, survey: P
         manager.close()
 
 
-def test_seisproc_run_refuses_a_gpu_flow_in_one_line(ray_cluster: None, survey: Path,
-                                                     tmp_path: Path) -> None:
+def test_seisproc_run_refuses_a_gpu_flow_in_one_line(
+    ray_cluster: None, survey: Path, tmp_path: Path
+) -> None:
     cluster = _skip_if_the_cluster_has_a_gpu()
     flow = tmp_path / "flow.yaml"
-    flow.write_text(f"name: on-gpu\ninput: {survey}\noutput: out.sgy\ndevice: gpu\n"
-                    "steps:\n  - agc: {window_ms: 500}\n")
+    flow.write_text(
+        f"name: on-gpu\ninput: {survey}\noutput: out.sgy\ndevice: gpu\n"
+        "steps:\n  - agc: {window_ms: 500}\n"
+    )
     result = CliRunner().invoke(cli, ["run", str(flow)], catch_exceptions=False)
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines == [f"error: device: gpu, but the local Ray cluster has no GPU (it has "
-                     f"{cluster.describe()}); use device: auto or cpu, or run on a cluster "
-                     "with a GPU (--address)"]
+    assert lines == [
+        f"error: device: gpu, but the local Ray cluster has no GPU (it has "
+        f"{cluster.describe()}); use device: auto or cpu, or run on a cluster "
+        "with a GPU (--address)"
+    ]
     assert not (tmp_path / "out.sgy").exists()

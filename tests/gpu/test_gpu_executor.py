@@ -34,8 +34,9 @@ def executor(ray_cluster: None) -> Iterator[DeviceExecutor]:
     pool.shutdown()
 
 
-def run_units(executor: Any, spec: JobSpec, units: tuple[WorkUnit, ...],
-              gpu_bound: int | None = None) -> list[Completion]:
+def run_units(
+    executor: Any, spec: JobSpec, units: tuple[WorkUnit, ...], gpu_bound: int | None = None
+) -> list[Completion]:
     """Dispatch like the JobManager: only while below capacity; check the GPU pool's bound."""
     todo, done = list(units), []
     while todo or executor.in_flight():
@@ -56,7 +57,8 @@ def spec_for(plan: Any, job_id: str) -> JobSpec:
 
 
 def test_an_auto_flow_runs_on_the_gpu_worker_within_1e_5_of_cpu_workers(
-        executor: DeviceExecutor, survey: Path, tmp_path: Path) -> None:
+    executor: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     expected = traces(reference_output(make_flow(survey, tmp_path / "cpu.sgy", steps=BP_AGC)))
     flow = make_flow(survey, tmp_path / "gpu.sgy", steps=BP_AGC)
     plan = plan_job(flow, gathers_per_unit=2)
@@ -72,7 +74,8 @@ def test_an_auto_flow_runs_on_the_gpu_worker_within_1e_5_of_cpu_workers(
 
 
 def test_a_cpu_flow_on_the_gpu_worker_class_is_byte_identical_to_cpu_workers(
-        executor: DeviceExecutor, survey: Path, tmp_path: Path) -> None:
+    executor: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     expected = reference_output(make_flow(survey, tmp_path / "cpu.sgy", device="cpu"))
     flow = make_flow(survey, tmp_path / "gpu.sgy", device="cpu")
     plan = plan_job(flow, gathers_per_unit=1)
@@ -84,8 +87,9 @@ def test_a_cpu_flow_on_the_gpu_worker_class_is_byte_identical_to_cpu_workers(
     assert flow.output.read_bytes() == expected.read_bytes()
 
 
-def test_a_cpu_flow_is_routed_to_the_cpu_workers(executor: DeviceExecutor, survey: Path,
-                                                 tmp_path: Path) -> None:
+def test_a_cpu_flow_is_routed_to_the_cpu_workers(
+    executor: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     flow = make_flow(survey, tmp_path / "out.sgy", device="cpu")
     plan = plan_job(flow)
     spec = spec_for(plan, "job-cpu")
@@ -97,7 +101,8 @@ def test_a_cpu_flow_is_routed_to_the_cpu_workers(executor: DeviceExecutor, surve
 
 
 def test_units_beyond_the_gpu_pool_wait_and_a_stop_drops_them(
-        executor: DeviceExecutor, survey: Path, tmp_path: Path) -> None:
+    executor: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     plan = plan_job(make_flow(survey, tmp_path / "out.sgy"), gathers_per_unit=1)
     spec = spec_for(plan, "job-stop")
     for unit in plan.units[:4]:  # capacity 4, all of them for the GPU pool's 2
@@ -116,15 +121,20 @@ def test_gpu_workers_report_their_device_memory(executor: DeviceExecutor) -> Non
     assert memory.to_dict()["largest_batch_bytes"] > 0
 
 
-def test_jobs_run_to_completion_on_gpu_workers(executor: DeviceExecutor, survey: Path,
-                                               tmp_path: Path) -> None:
+def test_jobs_run_to_completion_on_gpu_workers(
+    executor: DeviceExecutor, survey: Path, tmp_path: Path
+) -> None:
     borrowed: Executor = Borrowed(executor)  # type: ignore[assignment]
-    manager = JobManager(MemoryJobStore(), lambda: borrowed, CheckpointStore(tmp_path / "cp"),
-                         gathers_per_unit=2)
+    manager = JobManager(
+        MemoryJobStore(), lambda: borrowed, CheckpointStore(tmp_path / "cp"), gathers_per_unit=2
+    )
     try:
-        jobs = [manager.submit(make_flow(survey, tmp_path / f"{device}.sgy", device=device,
-                                         steps=BP_AGC))
-                for device in ("gpu", "auto")]
+        jobs = [
+            manager.submit(
+                make_flow(survey, tmp_path / f"{device}.sgy", device=device, steps=BP_AGC)
+            )
+            for device in ("gpu", "auto")
+        ]
         finished = [manager.wait(job.id, timeout_s=60) for job in jobs]
     finally:
         manager.close(active="cancel")

@@ -39,6 +39,7 @@ SNAPSHOT_METRICS: tuple[str, ...] = (
     "net_sent_bytes_per_s", "net_recv_bytes_per_s",
     "disk.max_percent", "disk.*.percent",
     "gpu.*.utilization_percent", "gpu.*.memory_percent", "gpu.*.temperature_c",
+    "gpu.*.worker_memory_percent", "gpu.*.worker_peak_percent",
     "cluster.nodes_alive", "cluster.nodes_dead", "cluster.workers_lost",
     "nodes_lost_recently", "workers_lost_recently",
     "jobs_running", "jobs_active", "job_no_progress_seconds", "job_min_rate_ratio",
@@ -151,6 +152,34 @@ class WorkerInfo:
     """The job of the unit it runs now (its oldest in flight); ``None`` when idle."""
     units_in_flight: int = 0
     """Units sent to it and not yet back: the running one and those queued behind."""
+    device_name: str | None = None
+    """The device a GPU worker drives, as it reports it (``NVIDIA H100 80GB HBM3``,
+    ``Apple MPS``, ``CPU (torch)``); ``None`` for a CPU worker or one that did not answer."""
+    device_index: int | None = None
+    """Physical CUDA index of that GPU (the ``N`` of ``gpu.N.*`` metrics); ``None`` on MPS
+    and the CPU device."""
+    device_used_bytes: int | None = None
+    """Device memory the worker holds now (torch's caching allocator: live tensors plus
+    cached blocks); ``None`` where the device cannot say (the CPU device)."""
+    device_peak_bytes: int | None = None
+    """The most its tensors held at once since it started."""
+    device_budget_bytes: int | None = None
+    """The most a batch may plan for (``SEISPROC_GPU_MEMORY_BUDGET``); ``None``: no budget
+    set, a batch plans for a share of the device's free memory."""
+    device_total_bytes: int | None = None
+    """The device's memory."""
+    device_free_bytes: int | None = None
+    """The device's memory free now, whoever uses the rest (other processes too)."""
+
+    @property
+    def device_limit_bytes(self) -> int | None:
+        """What the worker may fill: its budget, else the whole device."""
+        return self.device_budget_bytes or self.device_total_bytes
+
+    def device_percent(self, used: int | None) -> float | None:
+        """``used`` bytes in % of :attr:`device_limit_bytes`; ``None`` where unknown."""
+        limit = self.device_limit_bytes
+        return None if used is None or not limit else 100.0 * used / limit
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -189,6 +218,34 @@ class ClusterStatus:
         return cls(tuple(NodeStatus.from_dict(n) for n in data.get("nodes", ())),
                    int(data.get("workers_lost", 0)),
                    tuple(WorkerInfo.from_dict(w) for w in data.get("workers") or ()))
+
+
+def _worker_device_values(gpus: tuple[GpuStats, ...], cluster: ClusterStatus | None
+                          ) -> dict[str, float]:
+    """``gpu.N.*`` figures from the GPU workers' own reports (see :data:`SNAPSHOT_METRICS`).
+
+    ``gpu.N.worker_memory_percent`` and ``gpu.N.worker_peak_percent``: what the worker of
+    GPU ``N`` holds now and held at most, in % of its budget (else of the device).
+    ``gpu.N.memory_percent`` comes from them only where NVML has no reading of GPU ``N``
+    (a GPU on another node, Apple's MPS): NVML counts every process on the device. A GPU
+    index shared by workers on several nodes reads as the fullest of them.
+    """
+    out: dict[str, float] = {}
+    nvml = {gpu.index for gpu in gpus}
+    for worker in cluster.workers if cluster is not None else ():
+        if worker.device_name is None:
+            continue
+        index = worker.device_index if worker.device_index is not None else 0
+        figures = {"worker_memory_percent": worker.device_percent(worker.device_used_bytes),
+                   "worker_peak_percent": worker.device_percent(worker.device_peak_bytes)}
+        total, free = worker.device_total_bytes, worker.device_free_bytes
+        if index not in nvml and total and free is not None:
+            figures["memory_percent"] = 100.0 * (total - free) / total
+        for name, value in figures.items():
+            key = f"gpu.{index}.{name}"
+            if value is not None:
+                out[key] = max(value, out.get(key, value))
+    return out
 
 
 ClusterProbe = Callable[[], ClusterStatus]
@@ -318,6 +375,7 @@ class ResourceSnapshot:
                         f"gpu.{gpu.index}.memory_percent": gpu.memory_percent})
             if gpu.temperature_c is not None:
                 out[f"gpu.{gpu.index}.temperature_c"] = gpu.temperature_c
+        out.update(_worker_device_values(self.gpus, self.cluster))
         if self.cluster is not None:
             out.update({"cluster.nodes_alive": float(self.cluster.nodes_alive),
                         "cluster.nodes_dead": float(self.cluster.nodes_dead),

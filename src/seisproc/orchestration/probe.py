@@ -6,10 +6,16 @@ requests (``ray.nodes()`` and the per-node available resources: ~0.3 ms each her
 a look at the :class:`~seisproc.orchestration.executor.RayExecutor`'s own worker table, so
 it runs at 1 Hz at no measurable cost. Ray's state API (``ray.util.state``) would say more
 but needs the dashboard, which seisproc does not start.
+
+A process on no Ray (the desktop window before it runs a job of its own) still sees the
+cluster that ``seisproc run`` in a terminal uses: :func:`service_cluster` asks the GCS of
+seisproc's local Ray service, read-only and without joining as a driver, for its nodes
+and its warm worker actors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -18,8 +24,19 @@ import ray
 
 from seisproc.monitoring.snapshot import ClusterStatus, NodeStatus, WorkerInfo
 from seisproc.orchestration.executor import WorkerStatus
+from seisproc.orchestration.gpu.reports import (
+    ask_device_memory,
+    warm_worker_rows,
+    with_device_memory,
+)
+from seisproc.orchestration.service import NAMESPACE, live_head, service_gcs
 
-__all__ = ["RayClusterProbe", "WorkerTable"]
+__all__ = ["RayClusterProbe", "WorkerTable", "service_cluster"]
+
+SERVICE_TIMEOUT_S = 1.0
+"""A service GCS that does not answer within this costs one sample its cluster figures."""
+_ALIVE_ACTOR = 2
+_KINDS = {"GpuWorkerActor": "cuda", "MetalWorkerActor": "mps"}
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +81,9 @@ class RayClusterProbe:
         The pool (a :class:`~seisproc.orchestration.executor.RayExecutor`, or anything
         with its ``workers()``) whose workers to report per node (alive, busy) and one by
         one (:attr:`ClusterStatus.workers`: node, state, current job), and whose replaced
-        actors count as lost workers. Without it, nodes and object store only.
+        actors count as lost workers; GPU workers' rows carry the device memory they
+        report (used, budget, peak). Without it: nodes, object store, and the warm
+        workers of seisproc's service (found by name, state ``warm``).
 
     Examples
     --------
@@ -76,20 +95,31 @@ class RayClusterProbe:
 
     def __init__(self, executor: WorkerTable | None = None) -> None:
         self.executor = executor
+        self._handles: dict[str, Any] = {}
+        """Warm workers' actor handles by name (looked up once each)."""
         self._pool: set[str] = set()
         self._lost = 0
 
     def __call__(self) -> ClusterStatus:
         if not ray.is_initialized():
-            return ClusterStatus()
+            return service_cluster()
         workers = self.executor.workers() if self.executor is not None else None
         available = _available_per_node()
         nodes = tuple(self._node(raw, available.get(raw["NodeID"], {}), workers)
                       for raw in ray.nodes())  # type: ignore[no-untyped-call]
         if workers is not None:
             self._count_lost(workers)
-        rows = tuple(_worker_info(w) for w in workers or ())
-        return ClusterStatus(nodes=nodes, workers_lost=self._lost, workers=rows)
+        return ClusterStatus(nodes=nodes, workers_lost=self._lost, workers=self._rows(workers))
+
+    def _rows(self, workers: Sequence[WorkerStatus] | None) -> tuple[WorkerInfo, ...]:
+        """The pool's rows, GPU workers with the device memory they report; without a
+        pool, the warm workers of seisproc's service (see :mod:`~seisproc.orchestration.
+        gpu.reports`)."""
+        if workers is None:
+            return warm_worker_rows(self._handles)
+        memories = ask_device_memory([w.actor for w in workers])
+        return tuple(with_device_memory(_worker_info(w), memory)
+                     for w, memory in zip(workers, memories, strict=True))
 
     def _node(self, raw: Mapping[str, Any], available: Mapping[str, float],
               workers: Sequence[WorkerStatus] | None) -> NodeStatus:
@@ -117,3 +147,43 @@ class RayClusterProbe:
         if pool:
             self._lost += len(self._pool - pool)
             self._pool = pool
+
+
+def service_cluster() -> ClusterStatus:
+    """seisproc's local Ray service as its GCS sees it: the nodes, and the warm worker
+    actors that every ``seisproc run`` on this machine shares, one row each with state
+    ``"warm"`` (busy or idle is known only to the process using the worker). Asked
+    without joining as a driver, so looking does not keep the service up;
+    ``ClusterStatus()`` when no service runs.
+    """
+    state = live_head()
+    if state is None:
+        return ClusterStatus()
+    client = service_gcs(state)
+    usage = client.get_all_resource_usage(timeout=SERVICE_TIMEOUT_S).resource_usage_data
+    available = {data.node_id.hex(): dict(data.resources_available) for data in usage.batch}
+    nodes = tuple(_service_node(info, available) for info in
+                  client.get_all_node_info(timeout=SERVICE_TIMEOUT_S).values())
+    actors = asyncio.run(_actors(client))
+    workers = tuple(
+        WorkerInfo(node_id=actor.address.node_id.hex(), worker_id=actor.actor_id.hex(),
+                   kind=_KINDS.get(actor.class_name, "cpu"), state="warm")
+        for actor in actors.values() if actor.state == _ALIVE_ACTOR
+        and actor.ray_namespace == NAMESPACE and actor.name.startswith("seisproc-"))
+    return ClusterStatus(nodes=nodes, workers=workers)
+
+
+async def _actors(client: Any) -> Any:
+    return await client.async_get_all_actor_info(timeout=SERVICE_TIMEOUT_S)
+
+
+def _service_node(info: Any, available: Mapping[str, Mapping[str, float]]) -> NodeStatus:
+    total, node_id = dict(info.resources_total), info.node_id.hex()
+    free = available.get(node_id, {})
+    store, store_free = total.get("object_store_memory"), free.get("object_store_memory")
+    return NodeStatus(
+        node_id=node_id, address=info.node_manager_address, alive=info.state == 0,
+        cpus_total=float(total.get("CPU", 0.0)), cpus_available=float(free.get("CPU", 0.0)),
+        object_store_used_bytes=int(store - store_free)
+        if store is not None and store_free is not None else None,
+        object_store_total_bytes=int(store) if store is not None else None)

@@ -54,9 +54,11 @@ __all__ = [
     "ensure_service",
     "idle_seconds",
     "live_drivers",
+    "live_head",
     "on_service",
     "read_state",
     "resolve_address",
+    "service_gcs",
     "service_status",
     "stop_service",
 ]
@@ -264,6 +266,26 @@ def _gcs(state: HeadState) -> Any:
 
     use_token(state)  # the client authenticates with the token
     return GcsClient(address=state.address)
+
+
+_clients: dict[tuple[str, int], Any] = {}
+
+
+def service_gcs(state: HeadState) -> Any:
+    """A GCS client of the running service ``state`` records, kept for the next call (a
+    monitor asks once a second)."""
+    key = (state.address, state.pgid)
+    client = _clients.get(key)
+    if client is None:
+        _clients.clear()  # a client of a service since stopped is of no use
+        client = _clients[key] = _gcs(state)
+    return client
+
+
+def live_head() -> HeadState | None:
+    """The service's recorded head if it runs now, else ``None``."""
+    state = read_state()
+    return state if state is not None and _alive(state) else None
 
 
 def live_drivers(state: HeadState) -> list[int]:
