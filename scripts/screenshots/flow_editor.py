@@ -1,7 +1,9 @@
 """Screenshot of the flow editor: docs/images/flow_editor.png.
 
-A three-step flow (bandpass -> agc -> top_mute) on a small synthetic survey, with the AGC
-window set to 0 ms so the editor shows how it reports a bad field. Run under a display:
+A three-step flow (bandpass -> agc -> top_mute) on a small synthetic survey sampled at
+4 ms, with the bandpass's f4 raised to 150 Hz, above Nyquist (125 Hz), so the editor shows
+how it reports a bad field: f4 marked with its message, the step marked in the list, the
+problem listed. Run under a display:
 
     Xvfb :95 -screen 0 1600x1000x24 & DISPLAY=:95 PYTHONPATH=src python \
         scripts/screenshots/flow_editor.py [output.png]
@@ -37,13 +39,13 @@ def main(out: Path) -> None:
         synthesize_survey(root / "shots.sgy", SurveyGeometry(shots=4, channels=48, samples=501))
         flow_file = root / "bp_agc_mute.yaml"
         flow_file.write_text(FLOW, encoding="utf-8")
-        editor = FlowEditor(submit=lambda flow: None)
+        editor = FlowEditor(submit=lambda flow: None, autosave=False)
         editor.resize(1100, 720)
         editor.load(flow_file)
-        editor.steps_list.setCurrentRow(1)
-        window = editor.step_form(1).field_widget("window_ms")
-        assert isinstance(window, QDoubleSpinBox)
-        window.setValue(0.0)  # the bad field the screenshot shows
+        editor.steps_list.setCurrentRow(0)
+        f4 = editor.step_form(0).field_widget("f4")
+        assert isinstance(f4, QDoubleSpinBox)
+        f4.setValue(150.0)  # the bad field the screenshot shows
         editor.show()
         for _ in range(5):
             app.processEvents()

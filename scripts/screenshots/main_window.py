@@ -1,5 +1,6 @@
-"""Screenshots of the main window with jobs on Ray: docs/images/main_window.png and
-docs/images/dashboard_failed_job.png.
+"""Screenshots of the main window with jobs on Ray: docs/images/main_window.png,
+docs/images/dashboard_failed_job.png and docs/images/main_window_viewer.png (a point of
+the completed job's QC clicked: its gather in the viewer, which gets the room).
 
 The window is the one ``seisproc gui`` opens (same engine, monitor and alerts), on a
 temporary seisproc home. Six jobs on synthetic surveys: one completes, three run (one of
@@ -105,7 +106,21 @@ def main() -> None:
         settle(app, 0.5)
         dashboard.grab().save(str(IMAGES / "dashboard_failed_job.png"))
         print("saved", IMAGES / "main_window.png", IMAGES / "dashboard_failed_job.png")
+        show_qc_gather(app, window, jobs["done"])
+        window.grab().save(str(IMAGES / "main_window_viewer.png"))
+        print("saved", IMAGES / "main_window_viewer.png")
         window.quit_with("cancel")
+
+
+def show_qc_gather(app: QApplication, window: MainWindow, job: Job) -> None:
+    """Select ``job`` and pick its sixth gather in the QC strip, as a click there does."""
+    window.dashboard.select_job(job.id)
+    strip = window.dashboard.details.qc_strip
+    pump(lambda: len(strip.series()["rms"][0]) >= 6, 10)
+    strip.gather_clicked.emit(int(strip.series()["rms"][0][5]))
+    pump(lambda: window.viewer.current_frame is not None and not window.viewer.busy, 20)
+    window.viewer.show_trace_headers(20, 1000.0)
+    settle(app, 1.5)
 
 
 def settle(app: QApplication, seconds: float) -> None:

@@ -77,7 +77,7 @@ def main() -> None:
     strip = QcStrip()
     layout.addWidget(strip)
     strip.show_qc(job_qc())
-    frame.resize(900, 210)
+    frame.resize(900, 236)
     frame.show()
     timer = QElapsedTimer()
     timer.start()

@@ -113,3 +113,12 @@ def ray_engine(max_running: int = 2) -> Iterator[JobManager]:
 def long_survey_in(folder: Path) -> Path:
     """:data:`LONG_GEOMETRY` written in ``folder``."""
     return synthesize_survey(folder / "long.sgy", LONG_GEOMETRY)
+
+
+def open_dashboard(qtbot, manager: JobManager, **kwargs) -> JobDashboard:
+    """A dashboard on ``manager`` once the jobs it lists at start are in its table (they
+    are read off the GUI thread)."""
+    dashboard = JobDashboard(manager, **kwargs)
+    qtbot.addWidget(dashboard)
+    qtbot.waitUntil(lambda: dashboard.is_loaded, timeout=10_000)
+    return dashboard

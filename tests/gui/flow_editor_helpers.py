@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QMessageBox, QSpinBox
 
 from seisproc.gui.flow_editor import FlowEditor
 
@@ -50,3 +51,34 @@ def spin(editor: FlowEditor, step: int, field: str) -> QDoubleSpinBox | QSpinBox
 
 def select_step(editor: FlowEditor, step: int) -> None:
     editor.steps_list.setCurrentRow(step)
+
+
+def type_into(qtbot, widget, text: str) -> None:
+    """Replace the widget's text the way a user does: focus, select all, type."""
+    widget.setFocus()
+    widget.selectAll()
+    qtbot.keyClicks(widget, text)
+
+
+def answer_next_prompt(
+    button: QMessageBox.StandardButton, seen: list[str] | None = None, tries: int = 200
+) -> list[str]:
+    """Click ``button`` of the next message box once it is up (it blocks the caller in
+    ``exec``). The returned list gets the box's text, its informative text, the text of
+    the button clicked and the texts of the buttons that could be clicked, joined by
+    ``|``."""
+    seen = [] if seen is None else seen
+
+    def answer(left: int) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            if left:
+                QTimer.singleShot(20, lambda: answer(left - 1))
+            return
+        chosen = box.button(button)
+        enabled = "|".join(b.text().replace("&", "") for b in box.buttons() if b.isEnabled())
+        seen.extend([box.text(), box.informativeText(), chosen.text(), enabled])
+        chosen.click()
+
+    QTimer.singleShot(0, lambda: answer(tries))
+    return seen

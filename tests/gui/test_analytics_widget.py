@@ -6,6 +6,7 @@ store, so a wrong SQL aggregate or a wrong mapping onto a chart both fail.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
@@ -23,9 +24,10 @@ from PySide6.QtWidgets import QWidget
 from seisproc.analytics.format import human_duration, human_percent
 from seisproc.cli.main import cli
 from seisproc.gui.analytics import JobAnalyticsWidget
+from seisproc.gui.analytics import widget as analytics_widget
 from seisproc.gui.palette import state_color, type_color
 from seisproc.history import JobHistoryStorage, JobStatistics
-from seisproc.jobs.model import JobState, JobType, utcnow
+from seisproc.jobs.model import Job, JobState, JobType, utcnow
 
 ENDED = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 
@@ -231,3 +233,81 @@ def test_an_empty_history_shows_no_data_notes_not_broken_charts(qtbot: Any,
               widget.duration_chart, widget.resource_chart, widget.processor_chart,
               widget.prediction_chart]
     assert not any(chart.has_data for chart in charts)
+
+
+# ---------------------------------------------------------------------- always the history now
+def _save_late_job(store: JobHistoryStorage, n: int = 1) -> None:
+    """A job another process saves after the view was read."""
+    store.save_job(Job(id=f"1a7e{n:08d}", name=f"saved later {n}", owner="ws2:99"))
+
+
+def test_the_view_rereads_the_history_each_time_it_is_shown(
+        view: JobAnalyticsWidget, qtbot: Any,
+        history: tuple[RecordingStore, GeneratedHistory]) -> None:
+    before = view.statistics.total_jobs
+    _save_late_job(history[0])
+    view.hide()
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        view.show()
+    assert view.statistics.total_jobs == before + 1
+    assert f"{before + 1:,} jobs" in view.status.text()
+
+
+def test_jobs_changing_while_shown_refresh_it_once_per_interval_and_not_while_hidden(
+        qtbot: Any, history: tuple[RecordingStore, GeneratedHistory],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analytics_widget, "CHANGE_REFRESH_MS", 200)
+    store = history[0]
+    widget = JobAnalyticsWidget(store, days=7)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.refreshed, timeout=10_000):
+        widget.show()
+    before = widget.statistics.total_jobs
+    totals: list[int] = []
+    widget.refreshed.connect(lambda: totals.append(widget.statistics.total_jobs))
+    _save_late_job(store)
+    for _ in range(5):  # a burst of the feed's deliveries
+        widget.history_changed()
+    qtbot.waitUntil(lambda: bool(totals), timeout=10_000)
+    qtbot.wait(600)
+    assert totals == [before + 1]
+
+    widget.hide()
+    reads = len(store.statistics_threads)
+    _save_late_job(store, 2)
+    widget.history_changed()
+    qtbot.wait(600)
+    assert len(store.statistics_threads) == reads  # nobody looks: nothing is read
+    widget.wait_for_refresh()
+
+
+def test_export_writes_the_history_as_it_is_when_written_not_what_is_on_screen(
+        view: JobAnalyticsWidget, tmp_path: Path,
+        history: tuple[RecordingStore, GeneratedHistory]) -> None:
+    on_screen = view.statistics.total_jobs
+    _save_late_job(history[0])
+    written = view.export_report(tmp_path / "now.json")
+    assert json.loads(written.read_text())["total_jobs"] == on_screen + 1
+
+
+# ---------------------------------------------------------------------- room
+@pytest.mark.parametrize(("width", "columns"), [(1400, 3), (800, 2), (560, 1)])
+def test_the_charts_take_the_columns_the_width_holds_and_never_scroll_sideways(
+        view: JobAnalyticsWidget, qtbot: Any, width: int, columns: int) -> None:
+    view.resize(width, 900)
+    qtbot.waitUntil(lambda: view.charts.columns == columns, timeout=2_000)
+    area = view.scroll_area
+    qtbot.waitUntil(lambda: area.widget().width() <= area.viewport().width(), timeout=2_000)
+    assert area.horizontalScrollBar().maximum() == 0
+
+
+def test_at_the_width_of_a_1400_px_window_everything_fits_and_the_status_reads_whole(
+        view: JobAnalyticsWidget, qtbot: Any) -> None:
+    view.resize(1400, 780)
+    qtbot.waitUntil(lambda: view.charts.columns == 3, timeout=2_000)
+    qtbot.wait(50)
+    assert view.scroll_area.verticalScrollBar().maximum() == 0
+    assert view.scroll_area.horizontalScrollBar().maximum() == 0
+    status = view.status
+    assert "read" in status.text()
+    assert status.fontMetrics().horizontalAdvance(status.text()) <= status.width()

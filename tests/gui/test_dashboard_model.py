@@ -11,14 +11,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from dashboard_helpers import activate, select, state_of
+from dashboard_helpers import activate, open_dashboard, select, state_of
 from PySide6.QtCore import Qt
 
 from seisproc.alerts.rules import Alert, AlertStatus, Severity
 from seisproc.gui.bridge import CoalescingBridge
-from seisproc.gui.dashboard import JobDashboard, JobDetailsPane, JobTableModel
+from seisproc.gui.dashboard import JobDetailsPane, JobTableModel
 from seisproc.gui.dashboard.actions import JobAction, allowed
-from seisproc.gui.dashboard.model import SORT_ROLE, Column, format_clock
+from seisproc.gui.dashboard.model import SORT_ROLE, Column, JobFilterProxy, format_clock
 from seisproc.gui.notifications import alert_summary, job_toasts
 from seisproc.gui.status_indicator import JobCounts, JobStatusIndicator
 from seisproc.jobs.events import JobEvent, JobEventKind
@@ -149,8 +149,7 @@ def test_the_state_filter_shows_only_jobs_in_those_states(qtbot, idle_manager, s
     waiting = submit_idle("waiting")
     paused = submit_idle("held")
     idle_manager.pause(paused.id)
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     qtbot.waitUntil(lambda: state_of(dashboard, paused.id) is S.PAUSED)
 
     dashboard.state_filter.setCurrentText("Paused or interrupted")
@@ -167,8 +166,7 @@ def test_the_state_filter_shows_only_jobs_in_those_states(qtbot, idle_manager, s
 def test_buttons_follow_the_selection_and_act_on_every_selected_job(
         qtbot, idle_manager, submit_idle, monkeypatch):
     first, second = submit_idle("first"), submit_idle("second")
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     assert not dashboard.pause_action.isEnabled()  # nothing selected
 
     select(dashboard, first.id, second.id)
@@ -194,8 +192,7 @@ def test_buttons_follow_the_selection_and_act_on_every_selected_job(
 
 def test_space_toggles_pause_and_resume_from_the_keyboard(qtbot, idle_manager, submit_idle):
     waiting = submit_idle("waiting")
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     activate(qtbot, dashboard)
     select(dashboard, waiting.id)
     dashboard.view.setFocus()
@@ -212,14 +209,15 @@ def test_illegal_actions_are_never_offered():
     assert matrix[S.RUNNING] == {JobAction.PAUSE, JobAction.CANCEL}
     assert matrix[S.PAUSED] == {JobAction.RESUME, JobAction.CANCEL}
     assert matrix[S.INTERRUPTED] == {JobAction.RESUME, JobAction.CANCEL}
-    assert matrix[S.COMPLETED] == matrix[S.FAILED] == matrix[S.CANCELLED] == set()
+    assert matrix[S.FAILED] == {JobAction.RESUME, JobAction.CANCEL}  # run again, give up
+    assert matrix[S.WAITING] == {JobAction.CANCEL}
+    assert matrix[S.COMPLETED] == matrix[S.CANCELLED] == set()
     assert matrix[S.CANCELLING] == set()
 
 
 def test_a_job_run_by_another_process_gets_a_control_request(qtbot, idle_manager, submit_idle):
     mine = submit_idle("mine")
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     foreign = dataclasses.replace(idle_manager.get(mine.id), id="elsewhere001", owner="h:1")
     idle_manager.store.save_job(foreign)
     dashboard.model.apply_jobs([foreign])
@@ -262,6 +260,17 @@ def test_details_of_a_failed_job_open_on_its_error_with_the_traceback(qtbot):
 
 
 # ---------------------------------------------------------------------- status and toasts
+def test_the_status_indicator_counts_every_active_job_the_table_lists(qtbot):
+    """Jobs waiting for others (``--after``) are listed, so they are counted too."""
+    model = JobTableModel()
+    indicator = JobStatusIndicator(model)
+    qtbot.addWidget(indicator)
+    model.apply_jobs([job(1), job(2, state=S.WAITING), job(3, state=S.PAUSED)])
+    qtbot.waitUntil(lambda: indicator.label.text()
+                    == "1 running · 0 queued · 1 waiting · 1 paused")
+    assert indicator.counts.active == 3
+
+
 def test_the_status_indicator_counts_running_and_queued_jobs_and_clicks(qtbot):
     model = JobTableModel()
     indicator = JobStatusIndicator(model)
@@ -308,8 +317,7 @@ def test_an_action_never_waits_for_the_history_on_the_gui_thread(qtbot, idle_man
     mine = submit_idle("mine")
     foreign = dataclasses.replace(idle_manager.get(mine.id), id="elsewhere002", owner="h:2")
     idle_manager.store.save_job(foreign)
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     dashboard.model.apply_jobs([foreign])
     locked = threading.Event()
     real = idle_manager.store.request_control
@@ -326,3 +334,29 @@ def test_an_action_never_waits_for_the_history_on_the_gui_thread(qtbot, idle_man
     with qtbot.waitSignal(dashboard.status_message, timeout=5000) as said:
         locked.set()
     assert said.args == ["Pausing 1 job"]
+
+
+def test_a_progress_record_refreshes_the_progress_cells_and_the_sorted_view_stays_put(
+        qtbot):
+    """Other processes' running jobs save their progress several times a second: such a
+    record repaints the progress columns of its row, and the view (sorted by submission)
+    is not sorted again; a state change refreshes the whole row."""
+    model = JobTableModel()
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(Column.SUBMITTED, Qt.SortOrder.DescendingOrder)
+    records = [job(n) for n in range(3)]
+    model.apply_jobs(records)
+    signals = Signals(model)
+    layouts: list[object] = []
+    proxy.layoutChanged.connect(lambda *_: layouts.append(1))
+    moved = dataclasses.replace(records[1], progress=JobProgress(2, 10, 200, 1_000, 400.0),
+                                updated_at=records[1].updated_at + timedelta(seconds=1))
+    model.apply_jobs([moved])
+    row = model.row_of(moved.id)
+    assert signals.changed == [(row, row, Column.PROGRESS, Column.ELAPSED)]
+    assert layouts == []
+    paused = dataclasses.replace(moved, state=S.PAUSED,
+                                 updated_at=moved.updated_at + timedelta(seconds=1))
+    model.apply_jobs([paused])
+    assert signals.changed[-1] == (row, row, 0, len(Column) - 1)

@@ -14,6 +14,7 @@ from dashboard_helpers import (
     activate,
     long_survey_in,
     make_flow,
+    open_dashboard,
     ray_engine,
     select,
     shown,
@@ -44,8 +45,8 @@ def long_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dashboard(qtbot, manager: JobManager) -> JobDashboard:
-    board = JobDashboard(manager, event_log=manager.store.job_events)  # type: ignore[attr-defined]
-    qtbot.addWidget(board)
+    board = open_dashboard(qtbot, manager,
+                           event_log=manager.store.job_events)  # type: ignore[attr-defined]
     activate(qtbot, board)
     return board
 

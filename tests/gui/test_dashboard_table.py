@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dashboard_helpers import make_flow, shown
+from dashboard_helpers import make_flow, open_dashboard, shown
 from PySide6.QtCore import Qt
 
 from seisproc.gui.dashboard import JobDashboard, JobTableModel
@@ -106,8 +106,7 @@ def test_submitted_reads_as_a_time_today_and_as_a_date_before():
 def test_the_table_starts_newest_first_and_a_later_job_goes_on_top(
         qtbot, idle_manager, submit_idle):
     first, second = submit_idle("first"), submit_idle("second")
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     assert listed(dashboard) == [second.id, first.id]
     header = dashboard.view.horizontalHeader()
     assert header.sortIndicatorSection() == Column.SUBMITTED
@@ -120,8 +119,7 @@ def test_the_table_starts_newest_first_and_a_later_job_goes_on_top(
 
 
 def test_the_text_filter_matches_name_owner_id_or_input(qtbot, idle_manager):
-    dashboard = JobDashboard(idle_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, idle_manager)
     mine = record(1, name="velocity scan", owner="ws1:77")
     theirs = record(2, owner="ws2:88", input="/data/north.sgy")
     dashboard.apply_history([mine, theirs])
@@ -154,8 +152,7 @@ def window_manager(history: JobHistoryStorage, tmp_path):
 
 def test_a_job_another_process_saves_after_the_window_opened_joins_the_table(
         qtbot, window_manager, history, small_survey, tmp_path):
-    dashboard = JobDashboard(window_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, window_manager)
     assert dashboard.history_feed is not None
     elsewhere = Job(id="0e1sewhere01", name="terminal run", owner="ws2:99",
                     input=str(small_survey))
@@ -172,8 +169,7 @@ def test_a_locked_history_skips_beats_and_never_freezes_the_window(
     """Another program holds the database locked for 1.5 s (``sqlite3`` with an exclusive
     lock): the GUI thread keeps running, its timer on time, and once the lock is gone a
     job saved by another process shows within a second."""
-    dashboard = JobDashboard(window_manager)
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(qtbot, window_manager)
     lock = _lock_exclusively(history, tmp_path / "history.db")
     release = threading.Timer(1.5, lock.release)
     release.start()

@@ -22,11 +22,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dashboard_helpers import HEAVY, activate, long_survey_in, make_flow, shown
+from dashboard_helpers import HEAVY, activate, long_survey_in, make_flow, open_dashboard, shown
+from PySide6.QtCore import Qt
 
 from seisproc.engine import open_manager
-from seisproc.gui.dashboard import JobDashboard, JobTableModel
-from seisproc.gui.dashboard.model import Column
+from seisproc.gui.dashboard import JobTableModel
+from seisproc.gui.dashboard.model import Column, format_clock
+from seisproc.gui.main_window import MainWindow
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState, utcnow
 
@@ -124,9 +126,8 @@ def test_a_terminal_run_appears_within_a_second_and_each_transition_follows(
     flow_file = tmp_path / "terminal.yaml"
     flow = make_flow(long_survey, tmp_path / "terminal.sgy", HEAVY, name="terminal-decon")
     flow_file.write_text(yaml.safe_dump(flow.to_mapping()))
-    dashboard = JobDashboard(window_manager,
-                             event_log=window_manager.store.job_events)  # type: ignore[attr-defined]
-    qtbot.addWidget(dashboard)
+    dashboard = open_dashboard(
+        qtbot, window_manager, event_log=window_manager.store.job_events)  # type: ignore[attr-defined]
     activate(qtbot, dashboard)
     arrivals = Arrivals(dashboard.model)
     run = start(terminal_env, "run", str(flow_file))
@@ -160,3 +161,116 @@ def test_a_terminal_run_appears_within_a_second_and_each_transition_follows(
     row = dashboard.model.row_of(job.id)
     assert row is not None
     assert dashboard.model.index(row, Column.RATE).data()  # kept once it ended
+
+
+# ---------------------------------------------------------------------- the whole window
+@pytest.fixture
+def window(qtbot, window_manager: JobManager, monkeypatch: pytest.MonkeyPatch):
+    """The main window on the history (its analytics too), with its toasts recorded."""
+    store = window_manager.store
+    main = MainWindow(window_manager, event_log=store.job_events,  # type: ignore[attr-defined]
+                      store=store)  # type: ignore[arg-type]
+    qtbot.addWidget(main)
+    main.toasts = []  # type: ignore[attr-defined]
+    monkeypatch.setattr(main, "notify", lambda text, level="info": main.toasts.append(
+        (text, level)))
+    main.show()
+    qtbot.waitUntil(lambda: main.dashboard.is_loaded, timeout=10_000)
+    yield main
+    main.quit_with("pause")
+
+
+def qc_shown(window: MainWindow) -> list[int]:
+    """Records the gathers counted by each QC the details pane draws."""
+    strip = window.dashboard.details.qc_strip
+    seen: list[int] = []
+    draw = strip.show_qc
+
+    def record(qc) -> None:
+        seen.append(qc.gathers_seen)
+        draw(qc)
+
+    strip.show_qc = record  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_terminal_run_in_the_window_shows_live_qc_pauses_and_ends_with_a_toast(
+        qtbot, window: MainWindow, window_manager: JobManager,
+        terminal_env: dict[str, str], long_survey: Path, tmp_path: Path) -> None:
+    """The acceptance of issue 16, on the whole window: a job of ``seisproc run`` shows
+    within a second of its submission, with live progress and its QC (which only the
+    terminal's process measures), ``seisproc pause`` shows PAUSED within a second, and
+    its completion pops a toast."""
+    flow_file = tmp_path / "window.yaml"
+    flow = make_flow(long_survey, tmp_path / "window.sgy", HEAVY, name="window-decon")
+    flow_file.write_text(yaml.safe_dump(flow.to_mapping()))
+    dashboard = window.dashboard
+    arrivals = Arrivals(dashboard.model)
+    qc = qc_shown(window)
+    run = start(terminal_env, "run", str(flow_file))
+    try:
+        qtbot.waitUntil(lambda: by_name(dashboard.model, "window-decon") is not None,
+                        timeout=60_000)
+        job = by_name(dashboard.model, "window-decon")
+        assert job is not None and job.owner != window_manager.owner
+        assert dashboard.select_job(job.id)
+        qtbot.waitUntil(lambda: len({n for n in qc if n}) >= 2, timeout=60_000)
+        finish(qtbot, start(terminal_env, "pause", job.id))
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).state is S.PAUSED, timeout=10_000)
+        assert window.indicator.counts.paused == 1
+        finish(qtbot, start(terminal_env, "resume", job.id))
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).state is S.COMPLETED,
+                        timeout=300_000)
+        qtbot.waitUntil(lambda: bool(window.toasts), timeout=2_000)
+        finish(qtbot, run, timeout_s=30)
+    finally:
+        if run.running():
+            run.process.kill()
+            run.process.wait()
+    log = window_manager.store.job_events(job.id)  # type: ignore[attr-defined]
+    lags = {event["to_state"]: arrivals.lag_s(job.id, event["at"]) for event in log}
+    assert lags[S.QUEUED] < LAG_S and lags[S.PAUSED] < LAG_S, lags
+    assert len({r.progress.traces_done for r, _ in arrivals.records
+                if r.id == job.id and r.state is S.RUNNING}) >= 2, "no live progress"
+    assert window.toasts == [(f"Job “window-decon” completed in "
+                              f"{format_clock(shown(dashboard, job.id).duration_s)}",
+                              "success")]
+    total = window_manager.store.get_job(job.id).progress.units_total  # type: ignore[attr-defined]
+    dashboard.details.refresh_qc()
+    assert qc[-1] > 0 and qc[-1] >= total, "the QC of its last units never came"
+
+
+def test_escape_in_the_window_cancels_a_terminal_run_and_the_status_bar_follows(
+        qtbot, window: MainWindow, terminal_env: dict[str, str], long_survey: Path,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Escape`` counts and cancels the jobs of other processes too (the terminal's
+    process obeys the request); "Cancelling 1 job" gives way to "1 job cancelled" once
+    the table shows it, and the status bar's counts are the table's."""
+    flow_file = tmp_path / "escape.yaml"
+    flow = make_flow(long_survey, tmp_path / "escape.sgy", HEAVY, name="escape-decon")
+    flow_file.write_text(yaml.safe_dump(flow.to_mapping()))
+    dashboard = window.dashboard
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    asked: list[int] = []
+    monkeypatch.setattr(window, "confirm_cancel_all", lambda n: asked.append(n) or True)
+    run = start(terminal_env, "run", str(flow_file))
+    try:
+        qtbot.waitUntil(lambda: (job := by_name(dashboard.model, "escape-decon")) is not None
+                        and job.progress.traces_done > 0, timeout=60_000)
+        job = by_name(dashboard.model, "escape-decon")
+        assert job is not None
+        assert window.indicator.counts.running == 1
+        activate(qtbot, window)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert asked == [1]
+        qtbot.waitUntil(lambda: shown(dashboard, job.id).state is S.CANCELLED, timeout=10_000)
+        qtbot.waitUntil(lambda: "1 job cancelled" in messages, timeout=2_000)
+        assert "Cancelling 1 job" in messages
+        assert window.statusBar().currentMessage() == "1 job cancelled"
+        assert window.indicator.label.text() == "0 running · 0 queued"
+        qtbot.waitUntil(lambda: not run.running(), timeout=30_000)
+    finally:
+        if run.running():
+            run.process.kill()
+            run.process.wait()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flow_editor_helpers import EVERY_KIND, THREE_STEPS, select_step, spin, write_flow
+from flow_editor_helpers import (
+    EVERY_KIND,
+    THREE_STEPS,
+    select_step,
+    spin,
+    type_into,
+    write_flow,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit
 
@@ -34,18 +41,14 @@ def emitted_flows(editor: FlowEditor) -> list[Flow]:
     return flows
 
 
-def type_into(qtbot, widget, text: str) -> None:
-    """Replace the widget's text the way a user does: select all, type."""
-    widget.setFocus()
-    widget.selectAll()
-    qtbot.keyClicks(widget, text)
-
-
 # --- round trips ---------------------------------------------------------------------
 @pytest.mark.parametrize("text", [THREE_STEPS, EVERY_KIND], ids=["three-steps", "every-kind"])
 def test_a_loaded_flow_saved_unchanged_loads_back_equal(editor, tmp_path, small_survey, text):
-    source = write_flow(tmp_path, text, input=small_survey, output=tmp_path / "out.sgy") \
-        if "{input}" in text else write_flow(tmp_path, text)
+    source = (
+        write_flow(tmp_path, text, input=small_survey, output=tmp_path / "out.sgy")
+        if "{input}" in text
+        else write_flow(tmp_path, text)
+    )
     original = editor.load(source)
 
     saved = editor.save(tmp_path / "saved.yaml")
@@ -60,8 +63,7 @@ def test_every_parameter_kind_is_shown_in_its_own_widget(editor, tmp_path):
     low_hz = editor.step_form(0).field_widget("low_hz").findChild(QCheckBox)
     assert low_hz is not None and not low_hz.isChecked()  # optional, left unset
     window = editor.step_form(1).field_widget("window_ms")
-    assert [s.text() for s in window.findChildren(NumberSpinBox)] \
-        == ["100", "900.5"]
+    assert [s.text() for s in window.findChildren(NumberSpinBox)] == ["100", "900.5"]
     velocities = editor.step_form(2).field_widget("velocities_m_s")
     assert isinstance(velocities, QLineEdit) and velocities.text() == "1500, 2500.25"
     assert spin(editor, 3, "prewhitening_percent").text() == "0.1"
@@ -96,7 +98,8 @@ def test_saved_yaml_is_what_seisproc_run_accepts(editor, three_step_file, tmp_pa
 
 # --- validation ----------------------------------------------------------------------
 def test_an_invalid_parameter_is_named_next_to_its_field_and_blocks_the_flow(
-        qtbot, editor, three_step_file, tmp_path):
+    qtbot, editor, three_step_file, tmp_path
+):
     editor.load(three_step_file)
     flows = emitted_flows(editor)
     select_step(editor, 1)
@@ -106,7 +109,9 @@ def test_an_invalid_parameter_is_named_next_to_its_field_and_blocks_the_flow(
     message = editor.step_form(1).field_error("window_ms")
     assert message == "step 2 (agc), window_ms: Input should be greater than 0"
     assert editor.errors() == [message]
-    assert message in editor.problems_label.text()
+    assert message in editor.problems_panel.text()
+    assert editor.step_form(1).error_label("window_ms").text() == "Input should be greater than 0"
+    assert editor.step_form(1).marked_fields() == ["window_ms"] and editor.step_marked(1)
     assert not editor.is_valid() and flows == []
     assert not editor.save_button.isEnabled()
     with pytest.raises(FlowError, match="step 2 \\(agc\\), window_ms"):
@@ -119,9 +124,10 @@ def test_a_cross_field_error_is_shown_under_the_form(editor, three_step_file):
     spin(editor, 0, "f3").setValue(90)  # above f4 = 80
 
     form = editor.step_form(0)
-    assert form.form_error().startswith("step 1 (bandpass): corners must satisfy "
-                                        "0 <= f1 < f2 <= f3 < f4")
-    assert form.field_error("f3") == ""
+    assert form.form_error().startswith("corners must satisfy 0 <= f1 < f2 <= f3 < f4")
+    assert editor.errors()[0].startswith("step 1 (bandpass): corners must satisfy")
+    assert form.field_error("f3") == "" and form.marked_fields() == []
+    assert editor.step_marked(0)
     assert not editor.is_valid()
 
 
@@ -139,8 +145,9 @@ def test_fixing_the_value_emits_the_corrected_flow_once(editor, three_step_file)
 def test_a_corner_above_nyquist_of_the_input_is_refused(editor, three_step_file):
     editor.load(three_step_file)
     spin(editor, 0, "f4").setValue(150)  # the survey is sampled at 4 ms: Nyquist 125 Hz
-    assert editor.errors() == ["step 1 (bandpass): f4 = 150 Hz is above the Nyquist "
-                               "frequency 125 Hz of 4 ms sampling"]
+    assert editor.errors() == [
+        "step 1 (bandpass): f4 = 150 Hz is above the Nyquist frequency 125 Hz of 4 ms sampling"
+    ]
 
 
 def test_a_list_that_is_not_numbers_is_named(qtbot, editor, tmp_path):
@@ -148,11 +155,13 @@ def test_a_list_that_is_not_numbers_is_named(qtbot, editor, tmp_path):
     velocities = editor.step_form(2).field_widget("velocities_m_s")
     assert isinstance(velocities, QLineEdit)
     velocities.setText("1500, 25x0")
-    assert editor.errors() == ["step 3 (spherical_divergence), velocities_m_s: "
-                               "'25x0' is not a number"]
+    assert editor.errors() == [
+        "step 3 (spherical_divergence), velocities_m_s: '25x0' is not a number"
+    ]
     velocities.setText("1500, -1")
-    assert editor.errors() == ["step 3 (spherical_divergence), velocities_m_s: "
-                               "item 2: Input should be greater than 0"]
+    assert editor.errors() == [
+        "step 3 (spherical_divergence), velocities_m_s: item 2: Input should be greater than 0"
+    ]
 
 
 def test_an_optional_field_is_set_by_its_check_box(editor, tmp_path):
@@ -175,8 +184,11 @@ def test_header_fields_are_checked(editor, three_step_file):
 
 def test_a_new_editor_lists_what_a_flow_needs(editor):
     assert editor.errors() == [
-        "name: give the flow a name", "input: choose the SEG-Y file to process",
-        "output: choose the SEG-Y file to write", "steps: add at least one processing step"]
+        "name: give the flow a name",
+        "input: choose the SEG-Y file to process",
+        "output: choose the SEG-Y file to write",
+        "steps: add at least one processing step",
+    ]
     with pytest.raises(FlowError, match="name: give the flow a name"):
         editor.flow()
 
@@ -193,7 +205,11 @@ def test_steps_are_added_from_the_registry_removed_and_reordered(qtbot, editor, 
     qtbot.mouseClick(editor.up_button, Qt.MouseButton.LeftButton)
     assert editor.step_names() == ["bandpass", "tpow", "agc", "top_mute"]
     assert [editor.steps_list.item(i).text() for i in range(4)] == [
-        "1. bandpass", "2. tpow", "3. agc", "4. top_mute"]
+        "1. bandpass",
+        "2. tpow",
+        "3. agc",
+        "4. top_mute",
+    ]
 
     select_step(editor, 0)
     qtbot.mouseClick(editor.remove_button, Qt.MouseButton.LeftButton)
@@ -209,11 +225,13 @@ def test_messages_follow_a_step_when_it_moves(editor, three_step_file):
     assert editor.steps_list.item(0).toolTip() == editor.errors()[0]
 
 
-def test_a_new_step_needs_its_required_values(editor, three_step_file):
+def test_a_required_value_cleared_by_the_user_is_named(editor, three_step_file):
     editor.load(three_step_file)
     form = editor.add_step("spiking_decon")
-    assert editor.errors() == ["step 4 (spiking_decon), operator_ms: "
-                               "Input should be greater than 0"]
+    spin(editor, 3, "operator_ms").setValue(0)
+    assert editor.errors() == [
+        "step 4 (spiking_decon), operator_ms: Input should be greater than 0"
+    ]
     spin(editor, 3, "operator_ms").setValue(60)
     assert editor.flow().steps[3].params == {"operator_ms": 60.0}
     assert form.is_valid()

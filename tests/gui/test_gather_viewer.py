@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from viewer_helpers import (
@@ -16,7 +17,7 @@ from viewer_helpers import (
     wait_for_gather,
 )
 
-from seisproc.errors import SegyFormatError
+from seisproc.errors import SegyFormatError, SeisprocError
 from seisproc.gui.viewer import GatherViewer, LatestRequestRunner, load_frame
 from seisproc.gui.viewer.frame import trace_axis
 from seisproc.io import gather_index, open_segy
@@ -199,6 +200,54 @@ def test_the_cursor_over_a_trace_shows_its_headers(opened: GatherViewer, qtbot) 
     assert table.value("offset") == str(int(frame.headers["offset"][trace]))
     assert table.value("FieldRecord") == "1001"
     assert "Trace 8 of 24" in table.caption.text()
+
+
+def test_a_file_opens_on_the_gather_asked_for_by_key_and_value(viewer: GatherViewer,
+                                                              small_survey: Path,
+                                                              qtbot) -> None:
+    with open_segy(small_survey) as segy:
+        cdps = gather_index(segy, "cdp")
+    viewer.open_file(small_survey, gather_by="cdp", key_value=int(cdps.keys[4]),
+                     source="output of job “x”")
+    wait_for_gather(qtbot, viewer, 4)
+    assert viewer.current_frame.key == "CDP" and viewer._key_combo.currentData() == "CDP"
+    assert viewer.title == "small.sgy · output of job “x”"
+
+
+def test_a_gather_the_file_does_not_have_is_refused_by_name(opened: GatherViewer,
+                                                           small_survey: Path) -> None:
+    with pytest.raises(SeisprocError, match=r"small\.sgy: no gather with FieldRecord = 77"):
+        opened.open_file(small_survey, gather_by="ffid", key_value=77)
+    assert opened.current_frame is not None and opened.current_frame.key_value == 1001
+
+
+def test_an_empty_viewer_says_what_to_do_instead_of_drawing_axes(viewer: GatherViewer,
+                                                                 small_survey: Path,
+                                                                 qtbot) -> None:
+    before = _before(viewer)
+    spectrum = viewer._spectrum
+    assert before.empty.shown and "Open a SEG-Y file" in before.empty.message
+    assert spectrum.empty.shown
+    for plot in (before.plot, spectrum.getPlotItem()):  # no "-500 ... 500 (x0.001)"
+        assert not any(plot.getAxis(side).isVisible() for side in ("left", "bottom"))
+    viewer.open_file(small_survey)
+    wait_for_gather(qtbot, viewer, 0)
+    assert not before.empty.shown and not spectrum.empty.shown
+    assert before.plot.getAxis("left").isVisible()
+    assert spectrum.getPlotItem().getAxis("bottom").isVisible()
+
+
+def test_the_key_to_the_spectra_sits_in_the_title_not_over_the_curves(
+        opened: GatherViewer, small_survey: Path, tmp_path: Path, qtbot) -> None:
+    spectrum = opened._spectrum
+    assert "Before" in spectrum.title and "After" not in spectrum.title
+    with qtbot.waitSignal(opened.preview_updated, timeout=FRAME_TIMEOUT_MS):
+        opened.set_flow(bandpass_agc_flow(small_survey, tmp_path))
+    assert "Before" in spectrum.title and "After" in spectrum.title
+    over_the_data = [item for item in spectrum.scene().items()
+                     if isinstance(item, pg.LegendItem)
+                     or (item.isVisible() and isinstance(item, pg.TextItem))]
+    assert not over_the_data
 
 
 def test_opening_a_file_that_is_not_segy_raises_and_keeps_the_gather(

@@ -18,8 +18,9 @@ from seisproc.jobs.model import JobState
 
 def open_window(qtbot, manager: JobManager, **kwargs) -> MainWindow:
     window = MainWindow(manager, **kwargs)
-    qtbot.addWidget(window, before_close_func=lambda w: setattr(
-        w, "ask_on_quit", lambda count: "cancel"))
+    qtbot.addWidget(window, before_close_func=lambda w: (  # teardown never waits on a dialog
+        setattr(w, "ask_on_quit", lambda count: "cancel"),
+        setattr(w.flow_editor, "ask_unsaved", lambda quitting=False: "discard")))
     activate(qtbot, window)
     return window
 

@@ -6,7 +6,11 @@ drive them, from their own threads, as in the application.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -21,7 +25,7 @@ from seisproc.alerts import AlertManager, Severity, get_default_rules
 from seisproc.gui.resource_monitor import ResourceMonitorWidget
 from seisproc.gui.widgets import AlertTracker
 from seisproc.jobs.model import utcnow
-from seisproc.monitoring import JobMetrics, ResourceMonitor, ResourceSnapshot
+from seisproc.monitoring import ClusterStatus, JobMetrics, ResourceMonitor, ResourceSnapshot
 
 
 @pytest.fixture
@@ -213,3 +217,51 @@ def test_a_destroyed_widget_stops_listening(qtbot, tmp_path, alerts, caplog):
         alerts.check(make_snapshot(memory=99.0))
     assert not [r for r in caplog.records if "subscriber" in r.getMessage()]
 
+
+
+# ---------------------------------------------------------------------- jobs of other processes
+def test_with_no_ray_running_the_monitor_says_so_instead_of_zero_nodes(qtbot):
+    widget = ResourceMonitorWidget()
+    qtbot.addWidget(widget)
+    widget.show_snapshot(make_snapshot(cluster=ClusterStatus()))
+    assert widget.cluster_label.text() == ("No Ray running: seisproc starts its local "
+                                           "service with the first job")
+
+
+def _run_until_done(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    done = subprocess.run([sys.executable, "-m", "seisproc", *args], env=env, timeout=timeout,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_a_window_on_no_ray_shows_the_local_service_nodes_and_workers_a_terminal_uses(
+        qtbot, tmp_path: Path, small_survey: Path) -> None:
+    """``seisproc run`` starts seisproc's local Ray service and its warm workers; a process
+    on no Ray (the window before its first job) reads them from the service, read-only,
+    and says what it cannot know (which of them is busy)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SEISPROC_RAY_ADDRESS", "RAY_ADDRESS")}
+    env["SEISPROC_HOME"] = str(tmp_path / "home")
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(f"name: service\ninput: {small_survey}\noutput: {tmp_path / 'out.sgy'}\n"
+                    "gather_by: ffid\nsteps:\n  - agc: {window_ms: 500}\n")
+    try:
+        _run_until_done(env, "run", str(flow))
+        probe = ("import json; from seisproc.orchestration.probe import RayClusterProbe; "
+                 "print(json.dumps(RayClusterProbe()().to_dict()))")
+        done = subprocess.run([sys.executable, "-c", probe], env=env, timeout=120,
+                              capture_output=True, text=True, check=True)
+        cluster = ClusterStatus.from_dict(json.loads(done.stdout.splitlines()[-1]))
+    finally:
+        _run_until_done(env, "service", "stop", timeout=120)
+    assert cluster.nodes_alive == 1 and cluster.nodes[0].cpus_total > 0
+    assert cluster.workers and {w.state for w in cluster.workers} == {"warm"}
+    assert {w.node_id for w in cluster.workers} == {cluster.nodes[0].node_id}
+    widget = ResourceMonitorWidget()
+    qtbot.addWidget(widget)
+    widget.show_snapshot(make_snapshot(cluster=cluster))
+    assert widget.cluster_label.text().startswith(
+        f"1 node alive · {len(cluster.workers)} workers of the local service")
+    assert widget.worker_model.rowCount() == len(cluster.workers)

@@ -25,6 +25,7 @@ STATE_COLORS = {
     JobState.COMPLETED: "#2e9d5b", JobState.FAILED: "#d64541", JobState.CANCELLED: "#e0a21b",
     JobState.RUNNING: "#2f80ed", JobState.QUEUED: "#9aa5b1", JobState.PAUSED: "#9b59b6",
     JobState.CANCELLING: "#e67e22", JobState.INTERRUPTED: "#8e2c2c",
+    JobState.WAITING: "#5d8aa8",
 }
 """One colour per job state, every state present, in the order a status chart lists them:
 a failed job is the same red in the report, the GUI's charts and its job table."""

@@ -42,12 +42,14 @@ from seisproc.gui.analytics import JobAnalyticsWidget
 from seisproc.gui.bridge import CoalescingBridge
 from seisproc.gui.dashboard import JobDashboard
 from seisproc.gui.dashboard.details import EventLog
+from seisproc.gui.dock_room import DockRoom
 from seisproc.gui.flow_editor import FlowEditor
-from seisproc.gui.notifications import alert_summary, job_toasts
+from seisproc.gui.notifications import alert_summary, ended_toasts, job_toasts
 from seisproc.gui.resource_monitor import ResourceMonitorWidget
 from seisproc.gui.status_indicator import JobStatusIndicator
 from seisproc.gui.toast import ToastNotification, default_duration_ms, toast_alert
 from seisproc.gui.viewer import GatherViewer
+from seisproc.gui.viewer.job_file import job_file
 from seisproc.history import JobHistoryStorage
 from seisproc.io.segy import open_segy
 from seisproc.jobs.events import JobEvent
@@ -60,7 +62,13 @@ __all__ = ["MainWindow", "QuitChoice"]
 
 QuitChoice = Literal["pause", "cancel"]
 """What happens to active jobs on quit: paused (resumable later) or cancelled."""
-_LAYOUT_VERSION = 2
+_LAYOUT_VERSION = 3
+"""Saved layouts of another version give way to the default one (3: the flow editor
+moved beside the viewer, into the right column)."""
+_ROOMY_PANELS = ("gather_viewer", "analytics")
+"""Panels that need most of the window's width when in front (see :mod:`dock_room`)."""
+_TABLE_SHARE = 820 / 1400
+"""The job table's column's share of the width, beside the gauges: the table needs it."""
 _PREVIEW_DEBOUNCE_MS = 300
 """Typing a parameter recomputes the viewer's preview once the keys pause this long."""
 
@@ -112,11 +120,13 @@ class MainWindow(QMainWindow):
         self.quit_choice: QuitChoice = "pause"
         self._forced_quit: QuitChoice | None = None
         self.setWindowTitle("seisproc")
+        self.room = DockRoom(self, _ROOMY_PANELS, _TABLE_SHARE)
         self.job_events: CoalescingBridge[JobEvent] = CoalescingBridge(interval_ms=100,
                                                                        parent=self)
         self._unsubscribe = [manager.subscribe(self.job_events)]
         self.dashboard = JobDashboard(manager, feed=self.job_events, event_log=event_log)
         self.dashboard.status_message.connect(self._show_message)
+        self.dashboard.jobs_ended.connect(self._on_jobs_ended)
         self.job_events.delivered.connect(self._on_job_events)
         self.resource_monitor = ResourceMonitorWidget(monitor, alerts)
         self._alert_events: CoalescingBridge[Alert] = CoalescingBridge(interval_ms=100,
@@ -139,6 +149,7 @@ class MainWindow(QMainWindow):
         self.analytics_dock: QDockWidget | None = None
         if store is not None:
             self.analytics = JobAnalyticsWidget(store)
+            self.dashboard.history_changed.connect(self.analytics.history_changed)
             self.analytics_dock = self.add_dock("Analytics", self.analytics, "analytics",
                                                 Qt.DockWidgetArea.RightDockWidgetArea,
                                                 scroll=True)
@@ -147,7 +158,7 @@ class MainWindow(QMainWindow):
                                          Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
         self.flow_editor = FlowEditor(submit=self.submit_flow)
         self.flow_editor_dock = self.add_dock("Flow Editor", self.flow_editor, "flow_editor",
-                                              Qt.DockWidgetArea.LeftDockWidgetArea,
+                                              Qt.DockWidgetArea.RightDockWidgetArea,
                                               scroll=True)
         self._connect_viewer()
         self._restore_layout()
@@ -159,6 +170,8 @@ class MainWindow(QMainWindow):
             file_menu, "&Open SEG-Y…", QKeySequence.StandardKey.Open, self._choose_segy)
         self.run_flow_action = self._menu_action(
             file_menu, "Open and &Run Flow…", "Ctrl+R", self._choose_flow)
+        self.velocity_action = self._menu_action(
+            file_menu, "&Velocity Analysis…", "Ctrl+Shift+V", self._choose_velocity_analysis)
         file_menu.addSeparator()
         self.quit_action = self._menu_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit,
                                              self.close)
@@ -200,6 +213,7 @@ class MainWindow(QMainWindow):
         else:
             dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.room.watch(dock)
         toggle = dock.toggleViewAction()
         toggle.setText(title)
         toggle.setStatusTip(f"Show or hide the {title} panel")
@@ -218,6 +232,33 @@ class MainWindow(QMainWindow):
         self._pending_flow: Flow | None = None
         self._preview_timer.timeout.connect(lambda: self.viewer.set_flow(self._pending_flow))
         self.flow_editor.flow_changed.connect(self._preview_flow)
+        self.dashboard.details.qc_strip.gather_clicked.connect(self._show_qc_gather)
+
+    def _show_qc_gather(self, key_value: int) -> None:
+        job = self.dashboard.details.job
+        if job is not None:
+            self.show_job_gather(job, key_value)
+
+    def show_job_gather(self, job: Job, key_value: int) -> bool:
+        """Show the gather of ``job`` whose key (the flow's ``gather_by``) is ``key_value``
+        in the viewer: from the job's output once it is written, from its input until then
+        (the viewer's title says which). A clicked QC point lands here.
+
+        The viewer shows the file as it is, without the flow being edited: its preview on
+        processed data would show a second pass, not what the job wrote.
+        """
+        path, source = job_file(job)
+        self._preview_timer.stop()
+        self.viewer.set_flow(None)
+        try:
+            self.viewer.open_file(path, gather_by=str(job.flow.get("gather_by", "ffid")),
+                                  key_value=key_value, source=source)
+        except SeisprocError as exc:
+            self.show_error("Cannot show the gather", str(exc))
+            return False
+        self.viewer_dock.show()
+        self.viewer_dock.raise_()
+        return True
 
     def _show_in_viewer(self, path: str) -> None:
         try:
@@ -243,14 +284,21 @@ class MainWindow(QMainWindow):
             self._default_layout()
 
     def _default_layout(self) -> None:
-        """Data panels tabbed with the dashboard, history with the monitor: every panel
-        one click away, the job table and the gauges in front."""
-        self.resizeDocks([self.dashboard_dock, self.resource_dock], [820, 580],
+        """The viewer tabbed with the dashboard; the flow editor (which drives the viewer's
+        preview, so it sits beside it) and analytics with the monitor: every panel one
+        click away, the job table and the gauges in front. A wide panel brought to the
+        front gets the room it needs (:class:`~seisproc.gui.dock_room.DockRoom`)."""
+        width = self.width()
+        table = round(width * _TABLE_SHARE)
+        self.resizeDocks([self.dashboard_dock, self.resource_dock], [table, width - table],
                          Qt.Orientation.Horizontal)  # the table needs the room
         self.tabifyDockWidget(self.dashboard_dock, self.viewer_dock)
-        self.tabifyDockWidget(self.viewer_dock, self.flow_editor_dock)
-        if self.analytics_dock is not None:
-            self.tabifyDockWidget(self.resource_dock, self.analytics_dock)
+        right = [self.flow_editor_dock, self.analytics_dock]
+        for dock in (d for d in right if d is not None):
+            hidden = dock.isHidden()
+            self.removeDockWidget(dock)  # tabified in place, the second left a stale tab bar
+            self.tabifyDockWidget(self.resource_dock, dock)
+            dock.setHidden(hidden)
         self.dashboard_dock.raise_()
         self.resource_dock.raise_()
 
@@ -276,6 +324,11 @@ class MainWindow(QMainWindow):
                                               "All files (*)")
         if path:
             self.open_segy_file(path)
+
+    def _choose_velocity_analysis(self) -> None:
+        from seisproc.gui.velocity import choose_velocity_analysis  # its plots load on use
+
+        choose_velocity_analysis(self, self._last_folder())
 
     def open_segy_file(self, path: str | Path) -> bool:
         """Describe the file in the status bar and announce it (:attr:`segy_open_requested`)."""
@@ -344,19 +397,25 @@ class MainWindow(QMainWindow):
                 if job.owner == self.manager.owner]
 
     def cancel_all_jobs(self) -> int:
-        """Escape: cancel every active job of this process, after a confirmation."""
-        count = len(self._active_jobs())
-        if not count:
+        """Escape: cancel every active job, this process's and others' (those get a
+        request, as ``seisproc cancel`` sends), after a confirmation; returns how many
+        were asked to stop. The dashboard says in the status bar when they have."""
+        jobs = self.dashboard.active_jobs()
+        if not jobs:
             self._show_message("No active jobs to cancel")
             return 0
-        if not self.confirm_cancel_all(count):
+        if not self.confirm_cancel_all(len(jobs)):
             return 0
-        cancelled = self.manager.cancel_all()
-        self._show_message(f"Cancelling {len(cancelled)} job{'s' * (len(cancelled) != 1)}")
-        return len(cancelled)
+        self.dashboard.cancel_jobs(jobs)
+        return len(jobs)
 
     def _on_job_events(self, events: Sequence[JobEvent]) -> None:
         for message, severity in job_toasts(events, failures=not self._alert_toasts):
+            self.notify(message, severity)
+
+    def _on_jobs_ended(self, jobs: Sequence[Job]) -> None:
+        """Other processes' jobs that ended (this window's alert rules never see them)."""
+        for message, severity in ended_toasts(jobs):
             self.notify(message, severity)
 
     def _on_alerts(self, alerts: Sequence[Alert]) -> None:
@@ -414,6 +473,11 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._forced_quit is not None:  # Ctrl-C: no question; the next window restores it
+            self.flow_editor.write_autosave()
+        elif not self.flow_editor.confirm_discard(quitting=True):  # an unsaved flow: Cancel
+            event.ignore()
+            return
         count = len(self._active_jobs())
         choice = self._forced_quit or (self.ask_on_quit(count) if count else "pause")
         self._forced_quit = None

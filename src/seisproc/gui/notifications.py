@@ -15,7 +15,7 @@ from seisproc.gui.dashboard.model import format_clock
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.model import Job, JobState
 
-__all__ = ["MAX_SINGLE", "Toast", "alert_summary", "job_toasts"]
+__all__ = ["MAX_SINGLE", "Toast", "alert_summary", "ended_toasts", "job_toasts"]
 
 MAX_SINGLE = 3
 Toast = tuple[str, str]
@@ -46,11 +46,21 @@ def job_toasts(events: Iterable[JobEvent], *, failures: bool = True) -> list[Toa
     >>> job_toasts([done])
     [('Job “line 12” completed', 'success')]
     """
+    return ended_toasts([event.job for event in events
+                         if event.kind is JobEventKind.STATE_CHANGED], failures=failures)
+
+
+def ended_toasts(jobs: Iterable[Job], *, failures: bool = True) -> list[Toast]:
+    """Toasts for the completed (and, with ``failures``, failed) jobs among ``jobs``: the
+    records a bridge batch announced, or those the history feed shows ended in another
+    process (a ``seisproc run`` in a terminal).
+
+    >>> from seisproc.jobs.model import Job, JobState
+    >>> ended_toasts([Job(id="a1", name="x", state=JobState.FAILED, message="disk full")])
+    [('Job “x” failed: disk full', 'error')]
+    """
     wanted = (JobState.COMPLETED, JobState.FAILED) if failures else (JobState.COMPLETED,)
-    ended: dict[str, Job] = {}
-    for event in events:
-        if event.kind is JobEventKind.STATE_CHANGED and event.job.state in wanted:
-            ended[event.job.id] = event.job
+    ended = {job.id: job for job in jobs if job.state in wanted}
     completed = [job for job in ended.values() if job.state is JobState.COMPLETED]
     failed = [job for job in ended.values() if job.state is JobState.FAILED]
     if len(completed) + len(failed) <= MAX_SINGLE:

@@ -49,7 +49,7 @@ from seisproc.gui.widgets.worker_table import WorkerTableModel
 from seisproc.monitoring.monitor import ResourceMonitor
 from seisproc.monitoring.snapshot import ClusterStatus, GpuStats, ResourceSnapshot
 
-__all__ = ["ResourceMonitorWidget", "MetricColumn"]
+__all__ = ["ResourceMonitorWidget", "MetricColumn", "cluster_text"]
 
 _CPU, _MEMORY = QColor("#2f80ed"), QColor("#9b59b6")
 _GPU, _GPU_MEMORY = QColor("#16a2b8"), QColor("#9b59b6")
@@ -318,18 +318,36 @@ class ResourceMonitorWidget(QWidget):
             self.cluster_label.setText("No cluster figures: the monitor has no Ray probe, "
                                        "or the probe failed this time.")
             return
-        busy = sum(1 for w in cluster.workers if w.state == "busy")
-        dead = f", {cluster.nodes_dead} dead" if cluster.nodes_dead else ""
-        self.cluster_label.setText(
-            f"{cluster.nodes_alive} node{'s' if cluster.nodes_alive != 1 else ''} alive{dead}"
-            f" · {len(cluster.workers)} workers, {busy} busy"
-            f" · {cluster.workers_lost} lost since start")
+        self.cluster_label.setText(cluster_text(cluster))
 
     def _is_instant(self, rule: str) -> bool:
         """Whether ``rule`` watches job events (its alerts never resolve)."""
         alerts = self._alerts
         return alerts is not None and any(
             r.name == rule and r.event_condition is not None for r in alerts.rules)
+
+
+def cluster_text(cluster: ClusterStatus) -> str:
+    """The line above the worker table.
+
+    Before this window runs a job it is on no Ray, and the probe reads seisproc's local
+    service instead (the one ``seisproc run`` in a terminal uses): its workers are then
+    ``warm``, busy or idle being known only to the process using them.
+
+    >>> cluster_text(ClusterStatus())
+    'No Ray running: seisproc starts its local service with the first job'
+    """
+    if not cluster.nodes:
+        return "No Ray running: seisproc starts its local service with the first job"
+    busy = sum(1 for w in cluster.workers if w.state == "busy")
+    warm = sum(1 for w in cluster.workers if w.state == "warm")
+    dead = f", {cluster.nodes_dead} dead" if cluster.nodes_dead else ""
+    workers = (f"{len(cluster.workers)} workers of the local service, shared by every "
+               "seisproc run (busy or idle is known to the process using them)"
+               if warm == len(cluster.workers) and warm else
+               f"{len(cluster.workers)} workers, {busy} busy")
+    return (f"{cluster.nodes_alive} node{'s' if cluster.nodes_alive != 1 else ''} alive{dead}"
+            f" · {workers} · {cluster.workers_lost} lost since start")
 
 
 class _Subscriptions:

@@ -29,6 +29,8 @@ class JobCounts:
     queued: int = 0
     paused: int = 0
     fraction: float = 0.0
+    waiting: int = 0
+    """Jobs waiting for others to end (``--after``): listed, holding no slot."""
 
     @classmethod
     def of(cls, jobs: list[Job]) -> JobCounts:
@@ -38,21 +40,24 @@ class JobCounts:
         >>> JobCounts.of([Job(id="a", name="a", state=JobState.RUNNING)]).running
         1
         """
-        active = [j for j in jobs if j.state in (S.RUNNING, S.QUEUED, S.PAUSED, S.CANCELLING)]
+        active = [j for j in jobs if j.state.is_active()]
         total = sum(j.progress.traces_total for j in active)
         done = sum(j.progress.traces_done for j in active)
         return cls(running=sum(j.state is S.RUNNING for j in active),
                    queued=sum(j.state is S.QUEUED for j in active),
                    paused=sum(j.state is S.PAUSED for j in active),
-                   fraction=done / total if total else 0.0)
+                   fraction=done / total if total else 0.0,
+                   waiting=sum(j.state is S.WAITING for j in active))
 
     @property
     def active(self) -> int:
-        return self.running + self.queued + self.paused
+        return self.running + self.queued + self.paused + self.waiting
 
     def text(self) -> str:
-        """``"2 running · 1 queued"`` (paused only when there are some)."""
+        """``"2 running · 1 queued"`` (paused and waiting only when there are some)."""
         parts = [f"{self.running} running", f"{self.queued} queued"]
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting")
         if self.paused:
             parts.append(f"{self.paused} paused")
         return " · ".join(parts)

@@ -31,8 +31,11 @@ from PySide6.QtWidgets import (
 
 from seisproc.analytics.charts import Series, Slice
 
-__all__ = ["BarChart", "ChartPanel", "Legend", "LineChart", "PieChart", "ScatterChart",
-           "ScatterGroup", "StackedBarChart"]
+__all__ = ["BarChart", "CHART_WIDTH", "ChartPanel", "Legend", "LineChart", "PieChart",
+           "ScatterChart", "ScatterGroup", "StackedBarChart"]
+
+CHART_WIDTH = 300
+"""The narrowest a chart panel gets (px); the analytics grid fits its columns to it."""
 
 ScatterGroup = tuple[str, str, Sequence[float], Sequence[float]]
 """``(name, #rrggbb, xs, ys)``: one legend entry's points."""
@@ -67,7 +70,7 @@ class ChartPanel(QFrame):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(300, 220)
+        self.setMinimumSize(CHART_WIDTH, 180)  # three rows fit a 1400x850 window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.title = QLabel(title)
         self.title.setStyleSheet("font-weight:600;font-size:13px")

@@ -75,15 +75,18 @@ class AnalyticsSnapshot:
     statistics: JobStatistics
     predictions: tuple[PredictionPoint, ...]
     """Most recent first; at most :data:`PREDICTION_POINTS`."""
+    read_at: datetime
+    """When the history was read (UTC): the figures are the jobs as they were then."""
 
 
 def load_snapshot(store: JobHistoryStorage, date_range: DateRange,
                   now: datetime | None = None) -> AnalyticsSnapshot:
     """Query the store for ``date_range`` (blocking: call it off the GUI thread)."""
-    end = date_range.end(now or utcnow())
+    read_at = now or utcnow()
+    end = date_range.end(read_at)
     statistics = store.get_statistics(date_range.days, now=end)
     points = prediction_points(store, statistics.since, end)
-    return AnalyticsSnapshot(date_range, statistics, points)
+    return AnalyticsSnapshot(date_range, statistics, points, read_at)
 
 
 def prediction_points(store: JobHistoryStorage, since: datetime, until: datetime,

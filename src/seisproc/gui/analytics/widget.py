@@ -11,20 +11,26 @@ writes. Queries never run on the GUI thread: :meth:`JobAnalyticsWidget.refresh` 
 them to a worker thread and the result comes back through a queued signal; a refresh
 overtaken by a newer one is dropped, so a period changed twice in a row never shows the
 older figures last.
+
+What it shows is the history as it is: it re-reads each time it is shown and, while
+shown, when jobs change (:meth:`JobAnalyticsWidget.history_changed`, the dashboard's
+change feed), at most once per :data:`CHANGE_REFRESH_MS`; an export reads the history
+at the moment it writes, never the figures on screen.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QObject, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -48,6 +54,7 @@ from seisproc.analytics.figures import (
 from seisproc.analytics.format import human_duration
 from seisproc.gui.analytics.cards import SummaryCards
 from seisproc.gui.analytics.charts import (
+    CHART_WIDTH,
     BarChart,
     LineChart,
     PieChart,
@@ -56,13 +63,20 @@ from seisproc.gui.analytics.charts import (
     StackedBarChart,
 )
 from seisproc.gui.analytics.data import AnalyticsSnapshot, DateRange, load_snapshot
+from seisproc.gui.analytics.layout import ReflowGrid
 from seisproc.gui.palette import TYPE_HEX
 from seisproc.history import JobHistoryStorage, JobStatistics
 from seisproc.jobs.model import JobType, utcnow
 
-__all__ = ["PRESET_DAYS", "JobAnalyticsWidget"]
+__all__ = ["CHANGE_REFRESH_MS", "PRESET_DAYS", "JobAnalyticsWidget"]
 
 PRESET_DAYS = (7, 30, 90, 365)
+CHANGE_REFRESH_MS = 2_000
+"""While shown, jobs changing re-read the history at most this often, and at most once per
+ten times the last read took: the statistics of a million jobs cost a query of a second
+or two on a worker (``benchmarks/history_scale.py``), so a busy history then costs the
+view a tenth of a core at most, never a core."""
+_READS_PER_COST = 10
 _CUSTOM = 0
 _EARLIEST = QDate(2000, 1, 1)
 
@@ -76,6 +90,8 @@ class _Results(QObject):
 
     loaded = Signal(int, object)
     failed = Signal(int, str)
+    exported = Signal(str)
+    export_failed = Signal(str, str)
 
 
 class JobAnalyticsWidget(QWidget):
@@ -95,6 +111,8 @@ class JobAnalyticsWidget(QWidget):
         A refresh's figures are on screen.
     refresh_failed(str)
         A refresh could not read the history; the message says why.
+    exported(str)
+        The Export button's report is written, at this path.
 
     Examples
     --------
@@ -107,6 +125,7 @@ class JobAnalyticsWidget(QWidget):
 
     refreshed = Signal()
     refresh_failed = Signal(str)
+    exported = Signal(str)
 
     def __init__(self, store: JobHistoryStorage, parent: QWidget | None = None, *,
                  days: int = 30) -> None:
@@ -114,17 +133,27 @@ class JobAnalyticsWidget(QWidget):
         self._store = store
         self._snapshot: AnalyticsSnapshot | None = None
         self._generation = 0
-        self._shown_once = False
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._results = _Results()
         self._results.loaded.connect(self._apply)
         self._results.failed.connect(self._fail)
+        self._results.exported.connect(self._exported)
+        self._results.export_failed.connect(self._export_failed)
+        self._changed = QTimer(self)  # jobs changed while shown: one re-read per interval
+        self._changed.setSingleShot(True)
+        self._changed.setInterval(CHANGE_REFRESH_MS)
+        self._changed.timeout.connect(self._refresh_if_shown)
+        self._refresh_started = 0.0
+        self._refresh_cost_s = 0.0
         self.cards = SummaryCards()
         self._build_charts()
         layout = QVBoxLayout(self)
-        layout.addLayout(self._build_period_bar(days))
-        layout.addWidget(self._scrolled_content(), 1)
+        period, actions = self._build_period_bar(days)
+        layout.addLayout(period)
+        layout.addLayout(actions)  # the status on a line of its own: "read at" shows whole
+        self.scroll_area = self._scrolled_content()
+        layout.addWidget(self.scroll_area, 1)
 
     # --- public API -------------------------------------------------------------------
     @property
@@ -178,6 +207,7 @@ class JobAnalyticsWidget(QWidget):
                 results.loaded.emit(generation, snapshot)
 
         self._say("Loading…")
+        self._refresh_started = time.perf_counter()
         self._pool.start(load)
 
     def export_report(self, path: str | Path) -> Path:
@@ -185,24 +215,32 @@ class JobAnalyticsWidget(QWidget):
         ``seisproc report --days N --out path`` does: one self-contained HTML file with
         the charts (or CSV / JSON when the suffix says so). Returns the path written.
 
-        Uses the figures on screen when they are of the selected period; otherwise (no
-        refresh finished yet) reads the history now, on the calling thread.
+        Reads the history now, on the calling thread (the Export button calls it on a
+        worker): the report holds the jobs as they are when it is written, whatever the
+        figures on screen were read.
         """
-        date_range = self.date_range()
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.date_range == date_range:
-            statistics = snapshot.statistics
-        else:
-            statistics = self._store.get_statistics(date_range.days,
-                                                    now=date_range.end(utcnow()))
-        return write_report(statistics, path)
+        return _write_report(self._store, self.date_range(), path)
+
+    @Slot()
+    def history_changed(self) -> None:
+        """Jobs changed (the dashboard's change feed): re-read soon if shown, else on the
+        next show."""
+        if not self._changed.isActive():
+            self._changed.start(max(CHANGE_REFRESH_MS,
+                                    round(1000 * _READS_PER_COST * self._refresh_cost_s)))
+
+    def _refresh_if_shown(self) -> None:
+        if self.isVisible():
+            self.refresh()
 
     def wait_for_refresh(self, timeout_ms: int = 30_000) -> bool:
         """Block until no query is running (for shutdown: the store may then close)."""
         return self._pool.waitForDone(timeout_ms)
 
     # --- construction -----------------------------------------------------------------
-    def _build_period_bar(self, days: int) -> QHBoxLayout:
+    def _build_period_bar(self, days: int) -> tuple[QHBoxLayout, QHBoxLayout]:
+        """The period's row, then the status with the buttons: two short rows, so a
+        narrow dock is not held wide by one long one."""
         self.period = QComboBox()
         for preset in PRESET_DAYS:
             self.period.addItem(f"Last {preset} days", preset)
@@ -215,16 +253,20 @@ class JobAnalyticsWidget(QWidget):
         self.status = QLabel()
         # Long messages (an error, a path) must not widen a docked view: clip instead.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         refresh = QPushButton("Refresh")
         export = QPushButton("Export report…")
         bar = QHBoxLayout()
         for widget in (QLabel("Period:"), self.period, QLabel("from"), self.date_from,
-                       QLabel("to"), self.date_to, QLabel("(UTC days)")):
+                       QLabel("to"), self.date_to):
             bar.addWidget(widget)
-        bar.addWidget(self.status, 1)
-        bar.addWidget(refresh)
-        bar.addWidget(export)
+        for edit in (self.date_from, self.date_to):
+            edit.setToolTip("Whole UTC days")
+        bar.addStretch(1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        actions.addWidget(refresh)
+        actions.addWidget(export)
         self.set_period(days)
         self._show_range(self.date_range(), editable=False)
         self.period.currentIndexChanged.connect(self._period_changed)
@@ -232,7 +274,7 @@ class JobAnalyticsWidget(QWidget):
         self.date_to.dateChanged.connect(self._dates_edited)
         refresh.clicked.connect(self.refresh)
         export.clicked.connect(self._ask_export)
-        return bar
+        return bar, actions
 
     def _build_charts(self) -> None:
         self.status_chart = PieChart("Jobs by status")
@@ -253,25 +295,35 @@ class JobAnalyticsWidget(QWidget):
             x_label="predicted duration (s)", y_label="actual duration (s)")
 
     def _scrolled_content(self) -> QScrollArea:
-        """Cards and charts, scrolling when the view is docked smaller than they need."""
+        """Cards and charts in as many columns as the view's width holds (three at the
+        full width of a 1400 px window, one in a narrow dock): never wider than the view,
+        scrolling down only when it is too short for the rows."""
+        self.charts = ReflowGrid(CHART_WIDTH, max_columns=3)
+        for chart, span in ((self.status_chart, 1), (self.jobs_chart, 2),
+                            (self.rate_chart, 1), (self.resource_chart, 2),
+                            (self.duration_chart, 1), (self.processor_chart, 1),
+                            (self.prediction_chart, 1)):
+            self.charts.add(chart, span)
         content = QWidget()
-        grid = QGridLayout(content)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(10)
-        grid.addWidget(self.cards, 0, 0, 1, 3)
-        placement = [(self.status_chart, 1, 0, 1), (self.jobs_chart, 1, 1, 2),
-                     (self.rate_chart, 2, 0, 1), (self.resource_chart, 2, 1, 2),
-                     (self.duration_chart, 3, 0, 1), (self.processor_chart, 3, 1, 1),
-                     (self.prediction_chart, 3, 2, 1)]
-        for chart, row, column, span in placement:
-            grid.addWidget(chart, row, column, 1, span)
-        for column in range(3):
-            grid.setColumnStretch(column, 1)
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(10)
+        column.addWidget(self.cards)
+        column.addWidget(self.charts, 1)
         area = QScrollArea()
         area.setWidgetResizable(True)
         area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(content)
+        area.viewport().installEventFilter(self)
         return area
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.scroll_area.viewport():
+            width = self.scroll_area.viewport().width()
+            self.cards.reflow(width)
+            self.charts.reflow(width)
+        return super().eventFilter(watched, event)
 
     # --- period selection -------------------------------------------------------------
     @Slot(int)
@@ -299,6 +351,7 @@ class JobAnalyticsWidget(QWidget):
     def _apply(self, generation: int, snapshot: AnalyticsSnapshot) -> None:
         if generation != self._generation:
             return  # overtaken by a newer refresh
+        self._refresh_cost_s = time.perf_counter() - self._refresh_started
         self._snapshot = snapshot
         stats = snapshot.statistics
         self.cards.set_figures(summary_figures(stats))
@@ -312,7 +365,7 @@ class JobAnalyticsWidget(QWidget):
         self._show_predictions(snapshot)
         rng = snapshot.date_range
         self._say(f"{stats.total_jobs:,} jobs, {rng.first} to {rng.last} · "
-                            f"updated {utcnow():%H:%M:%S} UTC")
+                  f"read {snapshot.read_at:%H:%M:%S} UTC")
         self.refreshed.emit()
 
     def _show_predictions(self, snapshot: AnalyticsSnapshot) -> None:
@@ -343,22 +396,46 @@ class JobAnalyticsWidget(QWidget):
             "HTML report (*.html);;CSV (*.csv);;JSON (*.json)")
         if not path:
             return
-        try:
-            written = self.export_report(path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc}")
-            return
-        self._say(f"Report written to {written}")
+        self._say("Writing the report…")
+        store, date_range, results = self._store, self.date_range(), self._results
+
+        def export() -> None:
+            try:
+                written = _write_report(store, date_range, path)
+            except Exception as exc:  # a full disk, a lost database: say so in the window
+                results.export_failed.emit(path, f"{type(exc).__name__}: {exc}")
+            else:
+                results.exported.emit(str(written))
+
+        threading.Thread(target=export, name="seisproc-analytics-export", daemon=True).start()
+
+    @Slot(str)
+    def _exported(self, path: str) -> None:
+        self._say(f"Report written to {path}")
+        self.exported.emit(path)
+
+    @Slot(str, str)
+    def _export_failed(self, path: str, message: str) -> None:
+        self._say(f"Export failed: {message}")
+        QMessageBox.warning(self, "Export failed", f"Could not write {path}: {message}")
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
         self.status.setToolTip(text)  # the label clips when the view is narrow
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Each time it is shown (its tab picked, its panel opened) it re-reads the
+        history: nothing is queried for a view nobody looks at, and nothing shown is
+        older than the moment it was opened."""
         super().showEvent(event)
-        if not self._shown_once:  # nothing is queried for a view nobody opened
-            self._shown_once = True
+        if not event.spontaneous():  # a window restored from the taskbar keeps its figures
             self.refresh()
+
+
+def _write_report(store: JobHistoryStorage, date_range: DateRange, path: str | Path) -> Path:
+    """The report of ``date_range`` as the history is now (blocking)."""
+    statistics = store.get_statistics(date_range.days, now=date_range.end(utcnow()))
+    return write_report(statistics, path)
 
 
 def _duration_scale(longest_s: float) -> tuple[float, str]:

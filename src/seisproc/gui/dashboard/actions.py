@@ -9,7 +9,8 @@ this process on resume or cancel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 from seisproc.errors import SeisprocError
@@ -17,7 +18,7 @@ from seisproc.jobs.manager import JobManager
 from seisproc.jobs.model import Job, JobState
 from seisproc.jobs.owner import owner_alive
 
-__all__ = ["JobAction", "allowed", "apply_action"]
+__all__ = ["JobAction", "PendingAction", "allowed", "apply_action", "jobs_text"]
 
 S = JobState
 
@@ -30,8 +31,9 @@ class JobAction(StrEnum):
 
 _FROM: dict[JobAction, frozenset[JobState]] = {
     JobAction.PAUSE: frozenset({S.QUEUED, S.RUNNING}),
-    JobAction.RESUME: frozenset({S.PAUSED, S.INTERRUPTED}),
-    JobAction.CANCEL: frozenset({S.QUEUED, S.RUNNING, S.PAUSED, S.INTERRUPTED}),
+    JobAction.RESUME: frozenset({S.PAUSED, S.INTERRUPTED, S.FAILED}),
+    JobAction.CANCEL: frozenset({S.QUEUED, S.WAITING, S.RUNNING, S.PAUSED, S.INTERRUPTED,
+                                 S.FAILED}),
 }
 
 
@@ -67,3 +69,52 @@ def apply_action(manager: JobManager, action: JobAction, jobs: Iterable[Job]) ->
         except SeisprocError as exc:  # finished meanwhile, or being committed
             problems.append(str(exc))
     return problems
+
+
+_OUTCOME: dict[JobAction, frozenset[JobState]] = {
+    JobAction.PAUSE: frozenset({S.PAUSED}),
+    JobAction.RESUME: frozenset({S.QUEUED, S.RUNNING}),
+    JobAction.CANCEL: frozenset({S.CANCELLED}),
+}
+_DONE = {JobAction.PAUSE: "paused", JobAction.RESUME: "resumed", JobAction.CANCEL: "cancelled"}
+
+
+def jobs_text(count: int) -> str:
+    """``"1 job"``, ``"3 jobs"``."""
+    return f"{count} job{'s' if count != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """An action asked for and not yet seen through: "Cancelling 2 jobs" stands in the
+    status bar until the table shows each job got there (or ended otherwise), and is
+    then replaced by what happened.
+
+    >>> from seisproc.jobs.model import Job, JobState
+    >>> pending = PendingAction(JobAction.CANCEL, ("a1",))
+    >>> pending.outcome({"a1": Job(id="a1", name="x", state=JobState.CANCELLING)})
+    >>> pending.outcome({"a1": Job(id="a1", name="x", state=JobState.CANCELLED)})
+    '1 job cancelled'
+    """
+
+    action: JobAction
+    job_ids: tuple[str, ...]
+
+    def outcome(self, jobs: Mapping[str, Job]) -> str | None:
+        """What happened, once every job has settled; ``None`` while some have not (or
+        are not in ``jobs`` yet)."""
+        reached = ended = 0
+        for job_id in self.job_ids:
+            job = jobs.get(job_id)
+            if job is None:
+                return None
+            if job.state in _OUTCOME[self.action]:
+                reached += 1
+            elif job.state.is_terminal():
+                ended += 1
+            else:
+                return None
+        parts = [f"{jobs_text(reached)} {_DONE[self.action]}"] if reached else []
+        if ended:
+            parts.append(f"{jobs_text(ended)} ended before being {_DONE[self.action]}")
+        return "; ".join(parts)

@@ -44,8 +44,8 @@ HEADERS = {Column.ID: "Id", Column.NAME: "Name", Column.STATE: "State",
            Column.INPUT: "Input", Column.NODES: "Nodes", Column.TYPE: "Type"}
 RIGHT_ALIGNED = frozenset({Column.RATE, Column.ETA, Column.ELAPSED})
 _STATE_ORDER = {state: n for n, state in enumerate(
-    (S.RUNNING, S.CANCELLING, S.PAUSED, S.QUEUED, S.INTERRUPTED, S.FAILED, S.CANCELLED,
-     S.COMPLETED))}
+    (S.RUNNING, S.CANCELLING, S.PAUSED, S.QUEUED, S.WAITING, S.INTERRUPTED, S.FAILED,
+     S.CANCELLED, S.COMPLETED))}
 _NODE_ID_CHARS = 12
 """A Ray node id (56 hex digits) is shown by its first 12, as ``seisproc run`` prints it."""
 

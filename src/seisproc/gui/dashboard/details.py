@@ -3,7 +3,9 @@ error, and the live QC of its processed gathers.
 
 The event log is the job history's record of state transitions (``job_events``), read
 when the job is shown or changes state, never on each progress update. QC comes from the
-process running the job (``JobManager.qc``), refreshed as its units land.
+process running the job: this window's manager (``JobManager.qc``), refreshed as its units
+land, or the file another process mirrors it to (:class:`~seisproc.gui.dashboard.qc.
+JobQcReader`), re-read as the history feed brings that job's progress.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ EventLog = Callable[[str], Sequence[Mapping[str, Any]]]
 """A job id to its transitions, each ``{"at", "from_state", "to_state", "message"}``
 (:meth:`seisproc.history.JobHistoryStorage.job_events`)."""
 QcSource = Callable[[str], JobQc]
-"""A job id to its QC so far (:meth:`seisproc.jobs.manager.JobManager.qc`)."""
+"""A job id to its QC so far (:class:`~seisproc.gui.dashboard.qc.JobQcReader`)."""
 
 
 def _local(at: datetime | None) -> str:

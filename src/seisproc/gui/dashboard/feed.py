@@ -73,6 +73,12 @@ class HistoryFeed(QObject):
         """The revision of the last change delivered."""
         return self._revision
 
+    @property
+    def native_thread_id(self) -> int | None:
+        """The polling thread's id in the OS (``None`` before :meth:`start`): what a
+        benchmark reads the thread's CPU time by."""
+        return self._thread.native_id
+
     def start(self) -> None:
         self._thread.start()
 

@@ -6,11 +6,14 @@ and each row shows the latest :class:`~seisproc.jobs.model.Job` announced (recor
 immutable, so holding one is holding a snapshot, not a copy to keep in sync); the view
 sorts through :class:`JobFilterProxy`. Updates arrive in batches: a batch refreshes
 each affected run of rows with one ``dataChanged`` and inserts all new jobs with one
-``rowsInserted``, so 1,000 jobs reporting at once cost the view a handful of signals.
+``rowsInserted``, so 1,000 jobs reporting at once cost the view a handful of signals. A
+record that only moved a job's progress refreshes the progress columns alone: the view
+repaints those cells, and the proxy, sorted by another column, need not sort again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,6 +55,8 @@ S = JobState
 _TICKING = (S.RUNNING, S.PAUSED, S.CANCELLING)
 _COLUMNS = list(Column)
 _COLUMN_COUNT = len(_COLUMNS)
+_PROGRESS_COLUMNS = (Column.PROGRESS, Column.ELAPSED)
+"""First and last of the columns a progress record changes (progress, rate, ETA, duration)."""
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -64,6 +69,11 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
         else:
             runs.append((row, row))
     return runs
+
+
+def _only_progress(shown: Job, new: Job) -> bool:
+    """Whether ``new`` differs from ``shown`` in its progress (and save time) alone."""
+    return dataclasses.replace(shown, progress=new.progress, updated_at=new.updated_at) == new
 
 
 class JobTableModel(QAbstractTableModel):
@@ -111,10 +121,14 @@ class JobTableModel(QAbstractTableModel):
         changed = [job for job in latest.values() if job.id in self._rows
                    and job.updated_at >= self._jobs[job.id].updated_at]
         new = [job for job in latest.values() if job.id not in self._rows]
+        progress_only = {job.id for job in changed if _only_progress(self._jobs[job.id], job)}
         for job in changed:
             self._jobs[job.id] = job
-        for first, last in _runs(self._rows[job.id] for job in changed):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
+        for ids, (left, right) in (
+                ([j.id for j in changed if j.id in progress_only], _PROGRESS_COLUMNS),
+                ([j.id for j in changed if j.id not in progress_only], (0, _COLUMN_COUNT - 1))):
+            for first, last in _runs(self._rows[job_id] for job_id in ids):
+                self.dataChanged.emit(self.index(first, left), self.index(last, right))
         if new:
             self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
             self._ids[0:0] = [job.id for job in reversed(new)]

@@ -5,11 +5,19 @@ This window's job events come through a :class:`~seisproc.gui.bridge.CoalescingB
 touched on the GUI thread, in batches. Jobs of other processes (``seisproc run`` in a
 terminal, another window) send no events here: the history's change feed
 (:class:`~seisproc.gui.dashboard.feed.HistoryFeed`) brings every job any process saved
-since the last poll, off the GUI thread, within a quarter of a second.
+since the last poll, off the GUI thread, within a quarter of a second. The table's first
+rows are read off the GUI thread too (:attr:`JobDashboard.loaded` says when they show),
+so a history of a million jobs never delays the window.
+
+Other processes' jobs get what this window's get: their QC (from the file their process
+mirrors it to, :mod:`seisproc.jobs.qc_files`), their end announced
+(:attr:`JobDashboard.jobs_ended`, which the main window toasts), pause / resume / cancel.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,16 +41,28 @@ from PySide6.QtWidgets import (
 )
 
 from seisproc.gui.bridge import CoalescingBridge
-from seisproc.gui.dashboard.actions import JobAction, allowed, apply_action
+from seisproc.gui.dashboard.actions import (
+    JobAction,
+    PendingAction,
+    allowed,
+    apply_action,
+    jobs_text,
+)
 from seisproc.gui.dashboard.delegates import ProgressBarDelegate
 from seisproc.gui.dashboard.details import EventLog, JobDetailsPane
 from seisproc.gui.dashboard.feed import ChangeFeed, HistoryFeed
 from seisproc.gui.dashboard.model import Column, JobFilterProxy, JobTableModel
+from seisproc.gui.dashboard.qc import JobQcReader
+from seisproc.history import JobHistoryStorage
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.manager import JobManager
-from seisproc.jobs.model import Job, JobState
+from seisproc.jobs.model import Job, JobState, utcnow
+from seisproc.jobs.qc_files import QC_FOLDER, QcFiles
+from seisproc.paths import seisproc_home
 
 __all__ = ["JobDashboard", "STATE_FILTERS"]
+
+log = logging.getLogger(__name__)
 
 S = JobState
 STATE_FILTERS: dict[str, frozenset[JobState] | None] = {
@@ -56,7 +76,9 @@ STATE_FILTERS: dict[str, frozenset[JobState] | None] = {
     "Cancelled": frozenset({S.CANCELLING, S.CANCELLED}),
 }
 """The filter menu: label to the states it shows (``None``: every job)."""
-_LISTED_AT_START = tuple(s for s in S if s.is_active() or s is S.INTERRUPTED)
+_ACTIVE = tuple(s for s in S if s.is_active())
+_CANCELLED_BY_ESCAPE = tuple(s for s in _ACTIVE if s is not S.CANCELLING)
+_ENDED = (S.COMPLETED, S.FAILED)
 _TICK_MS = 1_000
 _WIDTHS = ((Column.ID, 110), (Column.NAME, 150), (Column.STATE, 120), (Column.PROGRESS, 120),
            (Column.RATE, 70), (Column.ETA, 55), (Column.ELAPSED, 70), (Column.SUBMITTED, 120),
@@ -77,8 +99,12 @@ class JobDashboard(QWidget):
     event_log
         The job history's transition log, for the details pane.
     history_limit
-        Finished jobs listed at start (the most recent); active ones are always listed,
-        and every job any process saves afterwards joins the table.
+        Jobs listed at start besides the active ones: the most recent interrupted ones
+        and the most recent of all, this many of each; every job any process saves
+        afterwards joins the table.
+    qc_files
+        Where other processes mirror their jobs' QC; by default the QC folder of
+        ``SEISPROC_HOME`` when the manager's store is a shared history.
 
     Keyboard (with the table focused): ``Space`` pauses or resumes, ``P`` pauses, ``R``
     resumes, ``Delete`` cancels the selected jobs.
@@ -86,20 +112,35 @@ class JobDashboard(QWidget):
 
     status_message = Signal(str)
     """A line for the status bar: what an action did, or why it was refused."""
+    loaded = Signal()
+    """The jobs listed at start are in the table (read off the GUI thread)."""
+    history_changed = Signal()
+    """The history feed brought changes of any process's jobs (analytics re-reads)."""
+    jobs_ended = Signal(object)
+    """Jobs of other processes the feed shows completed or failed since the window
+    opened, as a list of :class:`Job` (this window's own are announced by its events)."""
+    _fetched = Signal(object)
+    _acted = Signal(object, str)
 
     def __init__(self, manager: JobManager, *, feed: CoalescingBridge[JobEvent] | None = None,
                  event_log: EventLog | None = None, history_limit: int = 200,
-                 parent: QWidget | None = None) -> None:
+                 qc_files: QcFiles | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.manager = manager
         self._actions = ThreadPoolExecutor(1, thread_name_prefix="seisproc-dashboard")
-        """Pause, resume and cancel run here, in order, off the GUI thread."""
+        """The first load, then pause, resume and cancel run here, in order, off the GUI
+        thread."""
         self._history_limit = history_limit
+        self._opened_at = utcnow()
+        self._pending: list[PendingAction] = []
+        self.is_loaded = False
         self.model = JobTableModel(self)
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.view = self._make_view()
-        self.details = JobDetailsPane(event_log, qc_source=manager.qc)
+        if qc_files is None and isinstance(manager.store, ChangeFeed):
+            qc_files = QcFiles(seisproc_home() / QC_FOLDER)
+        self.details = JobDetailsPane(event_log, qc_source=JobQcReader(manager, qc_files))
         self.state_filter = QComboBox()
         self.state_filter.addItems(list(STATE_FILTERS))
         self.state_filter.setToolTip("Show only jobs in these states")
@@ -124,8 +165,10 @@ class JobDashboard(QWidget):
         self._feed = feed if feed is not None else self._own_feed(manager)
         self._feed.delivered.connect(self.apply_events)
         self.model.this_process = manager.owner
+        self._fetched.connect(self._show_loaded)
+        self._acted.connect(self._on_acted)
         revision = self._history_revision()  # before the load: no change falls between
-        self._load()
+        self._actions.submit(self._fetch)
         self.history_feed = self._follow_history(revision)
         """Every process's job changes (``None`` for a store without a change feed)."""
         self._timer = QTimer(self)
@@ -217,14 +260,35 @@ class JobDashboard(QWidget):
         feed.start()
         return feed
 
-    def _load(self) -> None:
-        """Active and interrupted jobs, then the most recent others (as ``seisproc jobs``)."""
-        active = self.manager.list(list(_LISTED_AT_START))
-        known = {job.id for job in active}
-        recent = [j for j in self.manager.get_job_history(self._history_limit)
-                  if j.id not in known]
-        self.model.apply_jobs(sorted(active + recent, key=lambda job: job.created_at))
+    def _fetch(self) -> None:
+        """Read the jobs listed at start (on the dashboard's thread): every active one,
+        the most recent interrupted ones and the most recent others, ``history_limit``
+        of each: a history of a million jobs (ten thousand of them interrupted) lists
+        a few hundred, in a second."""
+        try:
+            listed = {job.id: job for job in self.manager.list(list(_ACTIVE))}
+            for job in self._recent_interrupted() + self.manager.get_job_history(
+                    self._history_limit):
+                listed.setdefault(job.id, job)
+            jobs = sorted(listed.values(), key=lambda job: job.created_at)
+        except Exception as exc:  # the feed brings later changes; say why these are missing
+            log.warning("the job history cannot be listed (%s: %s)", type(exc).__name__, exc)
+            self._acted.emit(None, f"The job history cannot be listed: {exc}")
+            jobs = []
+        with contextlib.suppress(RuntimeError):  # the dashboard was closed meanwhile
+            self._fetched.emit(jobs)
+
+    def _recent_interrupted(self) -> list[Job]:
+        store = self.manager.store
+        if isinstance(store, JobHistoryStorage):  # one indexed page, however many there are
+            return store.query(states=[S.INTERRUPTED], limit=self._history_limit)
+        return self.manager.list([S.INTERRUPTED])[: self._history_limit]
+
+    def _show_loaded(self, jobs: list[Job]) -> None:
+        self.model.apply_jobs(jobs)
+        self.is_loaded = True
         self._update_actions()
+        self.loaded.emit()
 
     # ------------------------------------------------------------------ updates
     def apply_events(self, events: Sequence[JobEvent]) -> None:
@@ -236,12 +300,37 @@ class JobDashboard(QWidget):
                                      and e.job.id == shown.id for e in events):
             self.details.refresh_qc()
         self._update_actions()
+        self._settle_pending()
 
     def apply_history(self, jobs: Sequence[Job]) -> None:
         """Jobs any process changed since the last poll (the history feed's ``changed``)."""
+        before = {job.id: self._state_shown(job.id) for job in jobs}
         self.model.apply_jobs(jobs)
         self._show_current()
+        shown = self.details.job
+        if shown is not None and shown.owner != self.manager.owner and any(
+                job.id == shown.id for job in jobs):
+            self.details.refresh_qc()  # its process rewrote the QC file as units landed
         self._update_actions()
+        self._settle_pending()
+        ended = [job for job in jobs if self._newly_ended(job, before[job.id])]
+        if ended:
+            self.jobs_ended.emit(ended)
+        self.history_changed.emit()
+
+    def _state_shown(self, job_id: str) -> JobState | None:
+        row = self.model.row_of(job_id)
+        return None if row is None else self.model.job_at(row).state
+
+    def _newly_ended(self, job: Job, before: JobState | None) -> bool:
+        """Another process's job that the table now shows ended, and showed unfinished
+        (or did not list, when it ended after the window opened)."""
+        if job.owner == self.manager.owner or job.state not in _ENDED \
+                or self._state_shown(job.id) is not job.state:
+            return False
+        if before is None:
+            return job.finished_at is not None and job.finished_at >= self._opened_at
+        return not before.is_terminal()
 
     def _tick(self) -> None:
         self.model.tick()
@@ -302,6 +391,24 @@ class JobDashboard(QWidget):
         if jobs and self.confirm_cancel(jobs):
             self._apply(JobAction.CANCEL, jobs)
 
+    def active_jobs(self) -> list[Job]:
+        """Every job, of any process, that is queued, waits, runs or is paused: what ``Escape``
+        cancels and the status bar counts (the history's list, each at the latest record
+        this table holds)."""
+        listed = self.manager.list(list(_CANCELLED_BY_ESCAPE))
+        newest = [self._newest(job) for job in listed]
+        return [job for job in newest if job.state in _CANCELLED_BY_ESCAPE]
+
+    def _newest(self, job: Job) -> Job:
+        row = self.model.row_of(job.id)
+        shown = None if row is None else self.model.job_at(row)
+        return shown if shown is not None and shown.updated_at > job.updated_at else job
+
+    def cancel_jobs(self, jobs: Sequence[Job]) -> None:
+        """Cancel ``jobs`` without asking (the caller asked): this window's at once, other
+        processes' through a request to their process."""
+        self._apply(JobAction.CANCEL, jobs)
+
     def toggle_selected(self) -> None:
         """Pause the selected jobs that run or wait, resume the paused ones."""
         jobs = self.selected_jobs()  # states before either step: no job is paused and resumed
@@ -334,10 +441,30 @@ class JobDashboard(QWidget):
         done = len(targets) - len(problems)
         verb = {JobAction.PAUSE: "Pausing", JobAction.RESUME: "Resuming",
                 JobAction.CANCEL: "Cancelling"}[action]
-        message = f"{verb} {done} job{'s' if done != 1 else ''}" if done else ""
+        message = f"{verb} {jobs_text(done)}" if done else ""
         if problems:
             message = "; ".join(filter(None, [message, *problems]))
+        pending = PendingAction(action, tuple(job.id for job in targets)) if done else None
+        with contextlib.suppress(RuntimeError):  # the dashboard was closed meanwhile
+            self._acted.emit(pending, message)
+
+    def _on_acted(self, pending: PendingAction | None, message: str) -> None:
+        if pending is not None:
+            self._pending.append(pending)
         self.status_message.emit(message)
+        self._settle_pending()
+
+    def _settle_pending(self) -> None:
+        """Replace "Cancelling 2 jobs" by what happened once the table shows it."""
+        if not self._pending:
+            return
+        jobs = {job_id: self.model.job_at(row) for pending in self._pending
+                for job_id in pending.job_ids if (row := self.model.row_of(job_id)) is not None}
+        for pending in list(self._pending):
+            outcome = pending.outcome(jobs)
+            if outcome is not None:
+                self._pending.remove(pending)
+                self.status_message.emit(outcome)
 
     def _context_menu(self, at: QPoint) -> None:
         if not self.view.indexAt(at).isValid():

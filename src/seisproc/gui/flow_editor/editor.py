@@ -2,10 +2,14 @@
 
 A flow is edited as a whole (name, input, output, gather key, device) plus an ordered
 list of steps picked from the processor registry, each with a form generated from the
-processor's parameter model. Validation runs on every change, through the same models
-and :class:`~seisproc.processing.flow.Flow` that ``seisproc run`` uses, so a flow the
-editor calls valid is one the command line accepts. While anything is wrong the flow is
-neither emitted, saved nor submitted, and every message names the step and the field.
+processor's parameter model. A new step starts with the processor's starting values
+(:mod:`.starting`), valid at once. Validation runs on every change, through the same
+models, :class:`~seisproc.processing.flow.Flow` and ``Processor.check`` against the
+input's sampling that ``seisproc run`` uses, so a flow the editor calls valid is one the
+command line accepts. Each problem marks its field and its step, whichever check found
+it, and is listed under the steps; while there is one, the flow is neither emitted,
+saved nor submitted. Changes not saved are autosaved and asked about before they would
+be lost (:mod:`.unsaved`).
 """
 
 from __future__ import annotations
@@ -13,43 +17,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
-    QStyle,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from seisproc.errors import FlowError, SeisprocError
-from seisproc.gui.flow_editor.checks import InputProbe, gather_key_error
-from seisproc.gui.flow_editor.param_form import ERROR_COLOUR, ParamForm
-from seisproc.processing.base import available_processors, processor_class
+from seisproc.gui.flow_editor.checks import InputProbe
+from seisproc.gui.flow_editor.drafts import Autosave, AutosaveError, Draft, default_autosave_path
+from seisproc.gui.flow_editor.layout import COMMON_GATHER_KEYS, EditorLayout
+from seisproc.gui.flow_editor.param_form import ParamForm
+from seisproc.gui.flow_editor.problems import Problem
+from seisproc.gui.flow_editor.starting import starting_params
+from seisproc.gui.flow_editor.unsaved import Answer, UnsavedChanges, ask_unsaved
+from seisproc.gui.flow_editor.validation import validate
+from seisproc.processing.base import processor_class
 from seisproc.processing.describe import describe_processor
-from seisproc.processing.device import Device
 from seisproc.processing.flow import Flow, load_flow
 
 __all__ = ["FlowEditor", "COMMON_GATHER_KEYS"]
 
-COMMON_GATHER_KEYS = ("ffid", "cdp", "offset", "channel", "inline", "crossline", "sx", "gx")
-"""Offered in the gather-key box; any key :func:`seisproc.io.header_field` knows works."""
-
-_OK_COLOUR = "#2e7d32"
 _SEGY_FILTER = "SEG-Y files (*.sgy *.segy *.SGY *.SEGY);;All files (*)"
 _FLOW_FILTER = "Flow files (*.yaml *.yml *.toml)"
 
@@ -62,7 +49,7 @@ class _Step:
     form: ParamForm
 
 
-class FlowEditor(QWidget):
+class FlowEditor(EditorLayout):
     """Create and edit a flow; save it as YAML or submit it as a job.
 
     Parameters
@@ -72,10 +59,14 @@ class FlowEditor(QWidget):
         passes ``JobManager.submit``). What it returns is emitted by :attr:`submitted`;
         a :class:`~seisproc.errors.SeisprocError` or ``OSError`` it raises is shown in the
         editor. ``None`` disables submitting.
+    autosave
+        Keep unsaved changes in ``SEISPROC_HOME/autosave/flow.yaml`` and restore them
+        when the editor opens (the application's editor does; a throw-away one may not).
 
     >>> editor = FlowEditor(submit=manager.submit)         # doctest: +SKIP
     >>> editor.load("flows/bandpass_agc.yaml")             # doctest: +SKIP
     >>> editor.flow_changed.connect(viewer.set_flow)       # doctest: +SKIP
+    >>> window_closing = editor.confirm_discard(quitting=True)  # doctest: +SKIP
     """
 
     flow_changed = Signal(object)
@@ -83,24 +74,35 @@ class FlowEditor(QWidget):
     submitted = Signal(object)
     """What ``submit`` returned (a ``Job`` for ``JobManager.submit``)."""
 
-    def __init__(self, submit: Submit | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, submit: Submit | None = None, parent: QWidget | None = None, *, autosave: bool = True
+    ) -> None:
         super().__init__(parent)
         self._submit = submit
         self._base_dir = Path.cwd()
+        self._file: Path | None = None
         self._steps: list[_Step] = []
         self._flow: Flow | None = None
-        self._errors: list[str] = []
+        self._problems: list[Problem] = []
         self._last_emitted: Flow | None = None
         self._populating = False
         self._probe = InputProbe()
-        self._build()
+        self._connect()
+        self._unsaved = UnsavedChanges(
+            self._draft,
+            lambda: (self._file, self._base_dir),
+            Autosave(default_autosave_path()) if autosave else None,
+            self,
+        )
+        if self._unsaved.autosave is not None:
+            self._restore(self._unsaved.autosave)
         self._refresh()
 
     # --- the flow -----------------------------------------------------------------------
     def flow(self) -> Flow:
         """The edited flow; :class:`FlowError` with every problem while it is invalid."""
         if self._flow is None:
-            raise FlowError("; ".join(self._errors))
+            raise FlowError("; ".join(self.errors()))
         return self._flow
 
     def is_valid(self) -> bool:
@@ -108,33 +110,28 @@ class FlowEditor(QWidget):
 
     def errors(self) -> list[str]:
         """What is wrong, one message per problem, each naming the step and the field."""
-        return list(self._errors)
+        return [problem.message for problem in self._problems]
+
+    def problems(self) -> list[Problem]:
+        """What is wrong, with the step and the field each message is about."""
+        return list(self._problems)
+
+    def file(self) -> Path | None:
+        """The flow file last opened or saved; ``None`` for a flow never saved."""
+        return self._file
 
     def set_flow(self, flow: Flow) -> None:
-        """Show ``flow`` for editing, replacing everything; :attr:`flow_changed` follows
-        unless the flow is the one last emitted."""
-        self._populating = True
-        try:
-            self.name_edit.setText(flow.name)
-            self.input_edit.setText(str(flow.input))
-            self.output_edit.setText(str(flow.output))
-            self.gather_combo.setCurrentText(flow.gather_by)
-            self.device_combo.setCurrentText(flow.device)
-            while self._steps:
-                self.remove_step(0)
-            for step in flow.steps:
-                self.add_step(step.processor, step.params)
-        finally:
-            self._populating = False
-        self.steps_list.setCurrentRow(0)
-        self._refresh()
+        """Show ``flow`` for editing, replacing everything (without asking: see
+        :meth:`confirm_discard`); it counts as saved. :attr:`flow_changed` follows unless
+        the flow is the one last emitted."""
+        self._replace(Draft.from_flow(flow), file=None)
 
     def load(self, path: str | Path) -> Flow:
         """Read and show a flow file; :class:`FlowError` if it is not a valid flow."""
         flow = load_flow(path)
         self._base_dir = Path(path).resolve().parent
-        self.set_flow(flow)
-        self._set_status(f"Opened {path}")
+        self._replace(Draft.from_flow(flow), file=Path(path))
+        self.set_status(f"Opened {path}")
         return flow
 
     def save(self, path: str | Path) -> Path:
@@ -145,20 +142,67 @@ class FlowEditor(QWidget):
         text = self.flow().to_yaml()
         path.write_text(text, encoding="utf-8")
         self._base_dir = path.resolve().parent
-        self._set_status(f"Saved {path}")
+        self._file = path
+        self._unsaved.mark_saved()
+        self._refresh()
+        self.set_status(f"Saved {path}")
         return path
+
+    def new_flow(self) -> None:
+        """Start an empty flow (without asking: see :meth:`confirm_discard`)."""
+        self._replace(Draft(), file=None)
+        self.set_status("")
 
     def set_submit(self, submit: Submit | None) -> None:
         """Change (or remove) what "Submit as job" calls."""
         self._submit = submit
         self._update_buttons()
 
+    # --- unsaved changes ----------------------------------------------------------------
+    def is_modified(self) -> bool:
+        """Whether what is shown differs from what was last opened, saved or discarded."""
+        return self._unsaved.is_modified()
+
+    def confirm_discard(self, quitting: bool = False) -> bool:
+        """Ask about unsaved changes before they would be lost; ``True``: go on.
+
+        Nothing to ask when nothing is unsaved. "Save" saves (asking for a name when the
+        flow has no file yet); "Discard" forgets the changes and their autosave;
+        "Cancel" (or a save that did not happen) answers ``False``. When ``quitting``, a
+        flow with problems can be kept as a draft that the next editor restores.
+        """
+        if not self.is_modified():
+            return True
+        answer = self.ask_unsaved(quitting)
+        if answer == "save":
+            return self._save_for_prompt()
+        if answer == "keep":
+            self._unsaved.write_autosave()
+            return True
+        if answer == "discard":
+            self._unsaved.mark_saved()  # what is shown now is what the user chose to keep
+            self._refresh()
+            return True
+        return False
+
+    def ask_unsaved(self, quitting: bool = False) -> Answer:
+        """``"save"``, ``"keep"``, ``"discard"`` or ``"cancel"``, from a message box."""
+        return ask_unsaved(self, self.name_edit.text(), self._file, len(self._problems), quitting)
+
+    def write_autosave(self) -> None:
+        """Write the unsaved changes to the autosave now rather than after the delay."""
+        self._unsaved.write_autosave()
+
     # --- steps --------------------------------------------------------------------------
     def add_step(self, processor: str, params: dict[str, Any] | None = None) -> ParamForm:
-        """Append a step (a registered processor name) and select it."""
+        """Append a step (a registered processor name) and select it.
+
+        ``params`` as a flow file gives them; ``None`` (a new step) starts with the
+        processor's starting values.
+        """
         cls = processor_class(processor)
-        spec = describe_processor(cls)
-        form = ParamForm(cls.Params, params or {}, summary=spec.summary)
+        values = starting_params(cls) if params is None else params
+        form = ParamForm(cls.Params, values, summary=describe_processor(cls).summary)
         form.changed.connect(self._user_changed)
         self._steps.append(_Step(cls.name, form))
         self.form_stack.addWidget(form)
@@ -194,139 +238,40 @@ class FlowEditor(QWidget):
         """Index of the selected step, ``-1`` when there is none."""
         return self.steps_list.currentRow()
 
-    # --- building -----------------------------------------------------------------------
-    def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._build_header())
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_steps())
-        splitter.addWidget(self._build_params())
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([300, 600])
-        layout.addWidget(splitter, 1)
-        self.problems_label = QLabel()
-        self.problems_label.setWordWrap(True)
-        self.problems_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.problems_label)
-        layout.addLayout(self._build_actions())
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        layout.addWidget(self.status_label)
-
-    def _build_header(self) -> QGroupBox:
-        box = QGroupBox("Flow")
-        form = QFormLayout(box)
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("a short name, e.g. bandpass-agc")
-        self.input_edit = QLineEdit()
-        self.input_edit.setPlaceholderText("the SEG-Y file to process")
-        self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText("the SEG-Y file to write (must not exist)")
-        self.gather_combo = QComboBox()
-        self.gather_combo.setEditable(True)
-        self.gather_combo.addItems(COMMON_GATHER_KEYS)
-        self.gather_combo.setToolTip("Trace-header key whose value groups traces into gathers")
-        self.device_combo = QComboBox()
-        self.device_combo.addItems(list(get_args(Device)))
-        self.device_combo.setToolTip("auto: GPU workers when the cluster has them, else CPU")
-        form.addRow("Name", self.name_edit)
-        form.addRow("Input", self._with_browse(self.input_edit, self._browse_input))
-        form.addRow("Output", self._with_browse(self.output_edit, self._browse_output))
-        keys = QHBoxLayout()
-        self.gather_combo.setMinimumWidth(160)
-        keys.addWidget(self.gather_combo)
-        keys.addSpacing(24)
-        keys.addWidget(QLabel("Device"))
-        keys.addWidget(self.device_combo)
-        keys.addStretch(1)
-        form.addRow("Gather by", keys)
+    # --- wiring -------------------------------------------------------------------------
+    def _connect(self) -> None:
         for edit in (self.name_edit, self.input_edit, self.output_edit):
             edit.textChanged.connect(self._user_changed)
         self.gather_combo.currentTextChanged.connect(self._user_changed)
         self.device_combo.currentTextChanged.connect(self._user_changed)
-        return box
-
-    def _with_browse(self, edit: QLineEdit, browse: Callable[[], None]) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        button = QPushButton("Browse…")
-        button.clicked.connect(browse)
-        row.addWidget(button)
-        return box
-
-    def _build_steps(self) -> QGroupBox:
-        box = QGroupBox("Steps")
-        column = QVBoxLayout(box)
-        self.steps_list = QListWidget()
-        self.steps_list.setIconSize(QSize(16, 16))
+        self.input_browse.clicked.connect(self._browse_input)
+        self.output_browse.clicked.connect(self._browse_output)
         self.steps_list.currentRowChanged.connect(self._show_step)
-        column.addWidget(self.steps_list, 1)
-        adding = QHBoxLayout()
-        self.add_combo = QComboBox()
-        for name, cls in available_processors().items():
-            self.add_combo.addItem(name)
-            self.add_combo.setItemData(self.add_combo.count() - 1,
-                                       describe_processor(cls).summary,
-                                       Qt.ItemDataRole.ToolTipRole)
-        self.add_button = QPushButton("Add step")
         self.add_button.clicked.connect(
-            lambda: self._user_edit(lambda: self.add_step(self.add_combo.currentText())))
-        adding.addWidget(self.add_combo, 1)
-        adding.addWidget(self.add_button)
-        column.addLayout(adding)
-        moving = QHBoxLayout()
-        self.remove_button = QPushButton("Remove")
-        self.up_button = QPushButton("Move up")
-        self.down_button = QPushButton("Move down")
+            lambda: self._user_edit(lambda: self.add_step(self.add_combo.currentText()))
+        )
         self.remove_button.clicked.connect(
-            lambda: self._user_edit(lambda: self.remove_step(self.current_step())))
+            lambda: self._user_edit(lambda: self.remove_step(self.current_step()))
+        )
         self.up_button.clicked.connect(
-            lambda: self._user_edit(lambda: self.move_step(self.current_step(), -1)))
+            lambda: self._user_edit(lambda: self.move_step(self.current_step(), -1))
+        )
         self.down_button.clicked.connect(
-            lambda: self._user_edit(lambda: self.move_step(self.current_step(), 1)))
-        for button in (self.remove_button, self.up_button, self.down_button):
-            moving.addWidget(button)
-        column.addLayout(moving)
-        return box
-
-    def _build_params(self) -> QGroupBox:
-        self.params_box = QGroupBox("Parameters")
-        column = QVBoxLayout(self.params_box)
-        self.form_stack = QStackedWidget()
-        self._no_step = QLabel("Add a step from the list on the left.")
-        self._no_step.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.form_stack.addWidget(self._no_step)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form_stack)
-        column.addWidget(scroll)
-        return self.params_box
-
-    def _build_actions(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.open_button = QPushButton("Open flow…")
+            lambda: self._user_edit(lambda: self.move_step(self.current_step(), 1))
+        )
+        self.new_button.clicked.connect(self._new_clicked)
         self.open_button.clicked.connect(self._open_dialog)
-        self.save_button = QPushButton("Save flow…")
         self.save_button.clicked.connect(self._save_dialog)
-        self.submit_button = QPushButton("Submit as job")
         self.submit_button.clicked.connect(self._submit_clicked)
-        row.addWidget(self.open_button)
-        row.addWidget(self.save_button)
-        row.addStretch(1)
-        row.addWidget(self.submit_button)
-        return row
+        self.problems_panel.problem_clicked.connect(self.go_to_problem)
 
-    # --- reacting -----------------------------------------------------------------------
     def _user_edit(self, edit: Callable[[], object]) -> None:
-        self._set_status("")
+        self.set_status("")
         edit()
 
     def _user_changed(self, *_: object) -> None:
         if not self._populating:
-            self._set_status("")
+            self.set_status("")
             self._refresh()
 
     def _steps_changed(self, select: int) -> None:
@@ -335,7 +280,7 @@ class FlowEditor(QWidget):
         self.steps_list.clear()
         for number, step in enumerate(self._steps, start=1):
             step.form.set_context(f"step {number} ({step.processor})")
-            self.steps_list.addItem(QListWidgetItem(f"{number}. {step.processor}"))
+            self.steps_list.addItem(f"{number}. {step.processor}")
         self.steps_list.blockSignals(False)
         self.steps_list.setCurrentRow(select)
         self._show_step(select)
@@ -350,75 +295,36 @@ class FlowEditor(QWidget):
             self.params_box.setTitle("Parameters")
         self._update_buttons()
 
+    def go_to_problem(self, problem: Problem) -> None:
+        """Show the step and focus the field that ``problem`` is about."""
+        if problem.step is None:
+            widget = self.header_widgets.get(problem.field or "")
+        else:
+            self.steps_list.setCurrentRow(problem.step)
+            form = self._steps[problem.step].form
+            widget = form.field_widget(problem.field) if problem.field else None
+        if widget is not None:
+            widget.setFocus()
+
+    # --- validation ---------------------------------------------------------------------
     def _refresh(self) -> None:
         if self._populating:
             return
-        self._errors = self._collect_errors()
-        self._show_problems()
-        self._mark_steps()
+        verdict = validate(
+            self._draft(), [step.form for step in self._steps], self._base_dir, self._probe
+        )
+        self._flow, self._problems = verdict.flow, verdict.problems
+        self.mark_header(verdict.header)
+        self.problems_panel.show_problems(
+            self._problems, f"Valid flow: {len(self._steps)} step(s)."
+        )
+        self.mark_steps([step.form.errors() for step in self._steps])
         self._update_buttons()
+        self._unsaved.changed()
+        self._show_file()
         if self._flow is not None and self._flow != self._last_emitted:
             self._last_emitted = self._flow
             self.flow_changed.emit(self._flow)
-
-    def _collect_errors(self) -> list[str]:
-        self._flow = None
-        errors = self._header_errors()
-        if not self._steps:
-            errors.append("steps: add at least one processing step")
-        for step in self._steps:
-            errors.extend(step.form.errors())
-        if errors:
-            return errors
-        try:
-            flow = Flow.from_mapping(self._mapping(), self._base_dir, source="flow")
-        except SeisprocError as exc:
-            return [str(exc)]
-        errors = self._probe.data_errors(flow)
-        self._flow = None if errors else flow
-        return errors
-
-    def _header_errors(self) -> list[str]:
-        errors = []
-        if not self.name_edit.text().strip():
-            errors.append("name: give the flow a name")
-        if not self.input_edit.text().strip():
-            errors.append("input: choose the SEG-Y file to process")
-        if not self.output_edit.text().strip():
-            errors.append("output: choose the SEG-Y file to write")
-        key_error = gather_key_error(self.gather_combo.currentText())
-        return errors + ([key_error] if key_error else [])
-
-    def _mapping(self) -> dict[str, Any]:
-        return {
-            "name": self.name_edit.text().strip(),
-            "input": self.input_edit.text().strip(),
-            "output": self.output_edit.text().strip(),
-            "gather_by": self.gather_combo.currentText().strip(),
-            "device": self.device_combo.currentText(),
-            "steps": [{step.processor: step.form.values()} for step in self._steps],
-        }
-
-    def _show_problems(self) -> None:
-        if not self._errors:
-            self.problems_label.setStyleSheet(f"color: {_OK_COLOUR}")
-            self.problems_label.setText(f"Valid flow: {len(self._steps)} step(s).")
-            return
-        count = len(self._errors)
-        lines = [f"{count} problem{'s' if count > 1 else ''}:"]
-        lines += [f"• {message}" for message in self._errors]
-        self.problems_label.setStyleSheet(f"color: {ERROR_COLOUR}")
-        self.problems_label.setText("\n".join(lines))
-
-    def _mark_steps(self) -> None:
-        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        blank = QPixmap(self.steps_list.iconSize())
-        blank.fill(Qt.GlobalColor.transparent)  # keeps every step's text in one column
-        for row, step in enumerate(self._steps):
-            item = self.steps_list.item(row)
-            problems = step.form.errors()
-            item.setIcon(warning if problems else QIcon(blank))
-            item.setToolTip("\n".join(problems))
 
     def _update_buttons(self) -> None:
         row = self.current_step()
@@ -428,12 +334,78 @@ class FlowEditor(QWidget):
         self.down_button.setEnabled(has_step and row < len(self._steps) - 1)
         self.save_button.setEnabled(self.is_valid())
         self.submit_button.setEnabled(self.is_valid() and self._submit is not None)
-        self.submit_button.setToolTip("" if self._submit is not None
-                                      else "No job manager to submit to")
+        self.submit_button.setToolTip(
+            "" if self._submit is not None else "No job manager to submit to"
+        )
 
-    def _set_status(self, text: str, error: bool = False) -> None:
-        self.status_label.setStyleSheet(f"color: {ERROR_COLOUR}" if error else "")
-        self.status_label.setText(text)
+    def _show_file(self) -> None:
+        name = self._file.name if self._file else "new flow"
+        self.file_label.setText(name + (" · unsaved changes" if self.is_modified() else ""))
+        self.file_label.setToolTip(str(self._file) if self._file else "not saved to a file")
+
+    # --- drafts -------------------------------------------------------------------------
+    def _draft(self) -> Draft:
+        return Draft(
+            self.name_edit.text(),
+            self.input_edit.text(),
+            self.output_edit.text(),
+            self.gather_combo.currentText(),
+            self.device_combo.currentText(),
+            tuple((s.processor, s.form.draft_values()) for s in self._steps),
+        )
+
+    def _replace(self, draft: Draft, file: Path | None) -> None:
+        """Show ``draft`` as the content of ``file``: nothing unsaved."""
+        self._show_draft(draft)
+        self._file = file
+        self._unsaved.mark_saved()
+        self._refresh()
+
+    def _show_draft(self, draft: Draft) -> list[str]:
+        """Show ``draft`` in every widget; the steps that could not be shown, and why.
+        The caller refreshes."""
+        skipped = []
+        self._populating = True
+        try:
+            self.name_edit.setText(draft.name)
+            self.input_edit.setText(draft.input)
+            self.output_edit.setText(draft.output)
+            self.gather_combo.setCurrentText(draft.gather_by)
+            self.device_combo.setCurrentText(draft.device)
+            while self._steps:
+                self.remove_step(0)
+            for number, (processor, params) in enumerate(draft.steps, start=1):
+                try:
+                    self.add_step(processor, params)
+                except (SeisprocError, ValueError, TypeError) as exc:
+                    skipped.append(f"step {number} ({processor}): {exc}")
+        finally:
+            self._populating = False
+        self.steps_list.setCurrentRow(0)
+        return skipped
+
+    def _restore(self, autosave: Autosave) -> None:
+        """Show the flow that was being edited when the last editor closed unsaved."""
+        try:
+            found = autosave.read()
+        except AutosaveError as exc:
+            kept = autosave.set_aside()
+            self.set_status(
+                f"The autosaved flow could not be read ({exc}); kept as {kept}", error=True
+            )
+            return
+        if found is None:
+            return
+        draft, self._file, self._base_dir, saved_at = found
+        skipped = self._show_draft(draft)
+        self._unsaved.mark_unsaved()
+        self._refresh()
+        note = f"; left out {', '.join(skipped)}" if skipped else ""
+        self.set_status(
+            f"Restored the unsaved flow autosaved at {saved_at}: save it, or "
+            f"start a new flow to discard it{note}",
+            error=bool(skipped),
+        )
 
     # --- actions ------------------------------------------------------------------------
     def _submit_clicked(self) -> None:
@@ -443,44 +415,63 @@ class FlowEditor(QWidget):
         try:
             result = self._submit(flow)
         except (SeisprocError, OSError) as exc:
-            self._set_status(f"Not submitted: {exc}", error=True)
+            self.set_status(f"Not submitted: {exc}", error=True)
             return
         job_id = getattr(result, "id", None)
-        self._set_status(f"Submitted {flow.name}" + (f" as job {job_id}" if job_id else ""))
+        self.set_status(f"Submitted {flow.name}" + (f" as job {job_id}" if job_id else ""))
         self.submitted.emit(result)
 
     def _browse_input(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Input SEG-Y", self._start_dir(),
-                                              _SEGY_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Input SEG-Y", self._start_dir(), _SEGY_FILTER)
         if path:
             self.input_edit.setText(path)
 
     def _browse_output(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Output SEG-Y", self._start_dir(),
-                                              _SEGY_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Output SEG-Y", self._start_dir(), _SEGY_FILTER)
         if path:
             self.output_edit.setText(path)
 
+    def _new_clicked(self) -> None:
+        if self.confirm_discard():
+            self.new_flow()
+
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open flow", str(self._base_dir),
-                                              _FLOW_FILTER)
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open flow", str(self._base_dir), _FLOW_FILTER)
         if path:
             try:
                 self.load(path)
             except SeisprocError as exc:
-                self._set_status(f"Not opened: {exc}", error=True)
+                self.set_status(f"Not opened: {exc}", error=True)
 
     def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save flow", str(self._base_dir),
-                                              "Flow files (*.yaml *.yml)")
-        if path:
+        path = self._ask_save_path()
+        if path is not None:
             try:
                 self.save(path)
             except (SeisprocError, OSError) as exc:
-                self._set_status(f"Not saved: {exc}", error=True)
+                self.set_status(f"Not saved: {exc}", error=True)
+
+    def _save_for_prompt(self) -> bool:
+        """Save to the flow's file (a name is asked for a new or TOML flow): saved?"""
+        path = self._file
+        if path is None or path.suffix.lower() not in (".yaml", ".yml"):
+            path = self._ask_save_path()
+        if path is None:
+            return False
+        try:
+            self.save(path)
+        except (SeisprocError, OSError) as exc:
+            self.set_status(f"Not saved: {exc}", error=True)
+            return False
+        return True
+
+    def _ask_save_path(self) -> Path | None:
+        start = str(self._file or self._base_dir)
+        path, _ = QFileDialog.getSaveFileName(self, "Save flow", start, "Flow files (*.yaml *.yml)")
+        return Path(path) if path else None
 
     def _start_dir(self) -> str:
         current = Path(self.input_edit.text().strip())
         return str(current.parent) if current.parent.is_dir() else str(self._base_dir)
-
-

@@ -121,8 +121,10 @@ class _IntEditor(FieldEditor):
     def __init__(self, spec: ParamSpec, on_change: OnChange) -> None:
         self.spin = QSpinBox()
         low, high = spec.bounds.lowest, spec.bounds.highest
-        self.spin.setRange(-_INT_LIMIT if low is None else math.ceil(low),
-                           _INT_LIMIT if high is None else math.floor(high))
+        self.spin.setRange(
+            -_INT_LIMIT if low is None else math.ceil(low),
+            _INT_LIMIT if high is None else math.floor(high),
+        )
         _calm_wheel(self.spin)
         super().__init__(self.spin, on_change)
         self.spin.valueChanged.connect(self._changed)

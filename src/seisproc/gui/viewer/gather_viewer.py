@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from seisproc.errors import SeisprocError
+from seisproc.gui.viewer.elided_label import ElidedLabel
 from seisproc.gui.viewer.frame import GatherFrame, clip_value, load_frame
 from seisproc.gui.viewer.header_table import TraceHeaderTable
 from seisproc.gui.viewer.navigator import GatherNavigator
@@ -128,42 +129,58 @@ class GatherViewer(QWidget):
         return self._runner.busy
 
     # --- public API ---------------------------------------------------------------
-    def open_file(self, path: str | os.PathLike[str]) -> None:
-        """Open a SEG-Y file and show its first gather by the current key.
+    def open_file(self, path: str | os.PathLike[str], *, gather_by: str | None = None,
+                  key_value: int | None = None, source: str = "") -> None:
+        """Open a SEG-Y file and show a gather: the first one by the current key, or the
+        one whose ``gather_by`` header (any name :func:`~seisproc.io.header_field` takes)
+        is ``key_value``.
 
-        Raises :class:`~seisproc.errors.SeisprocError` (the file is not SEG-Y, or has no
-        such key) and leaves the viewer as it was.
+        ``source`` says where the file comes from ("output of job …"), after its name.
+        Raises :class:`~seisproc.errors.SeisprocError` (the file is not SEG-Y, has no
+        such key or no such gather) and leaves the viewer as it was.
         """
+        field = header_field(gather_by) if gather_by else None
         segy = open_segy(path)
         try:
-            index = gather_index(segy, self._key_combo.currentData())
+            index = gather_index(segy, field.name if field else self._key_combo.currentData())
+            first = 0 if key_value is None else _find_gather(index, key_value, segy.path)
         except BaseException:
             segy.close()
             raise
+        if field is not None:
+            self._select_key(field.name)
         if self._segy is not None:
             self._retired.append(self._segy)
         self._segy, self._index = segy, index
-        self._file_label.setText(segy.path.name)
-        self._file_label.setToolTip(f"{segy.path}\n{segy!r}")
+        self._file_label.setText(f"{segy.path.name} · {source}" if source else segy.path.name)
+        self._file_label.setToolTip("\n".join(filter(None, (source, str(segy.path), repr(segy)))))
         self._navigator.set_count(len(index))
         self._header_table.clear_trace()
-        self.show_gather(0)
+        self.show_gather(first)
+
+    @property
+    def title(self) -> str:
+        """The file shown and where it comes from, as the viewer's first line says."""
+        return self._file_label.text()
 
     def set_gather_key(self, name: str) -> None:
         """Group traces by header ``name`` (any name :func:`~seisproc.io.header_field`
         takes: ``ffid``, ``cdp``, ``offset``, ``189``…) and show the first gather."""
         field = header_field(name)
-        position = self._key_combo.findData(field.name)
-        if position < 0:
-            self._key_combo.addItem(field.name, field.name)
-            position = self._key_combo.count() - 1
-        self._key_combo.blockSignals(True)
-        self._key_combo.setCurrentIndex(position)
-        self._key_combo.blockSignals(False)
+        self._select_key(field.name)
         if self._segy is not None:
             self._index = gather_index(self._segy, field.name)
             self._navigator.set_count(len(self._index))
             self.show_gather(0)
+
+    def _select_key(self, key: str) -> None:
+        """Show ``key`` (a segyio name) in the "Gather by" box without regrouping."""
+        position = self._key_combo.findData(key)
+        if position < 0:
+            self._key_combo.addItem(key, key)
+            position = self._key_combo.count() - 1
+        with QSignalBlocker(self._key_combo):
+            self._key_combo.setCurrentIndex(position)
 
     def show_gather(self, index: int) -> None:
         """Show gather ``index`` (0-based, held within the file); ``gather_shown`` follows."""
@@ -214,6 +231,7 @@ class GatherViewer(QWidget):
             self.preview_failed.emit(str(exc))
             return
         self._flow_label.setText(_describe_flow(flow))
+        self._flow_label.setToolTip(_describe_flow(flow))
         for section in self._sections[1:]:
             section.setVisible(flow is not None)
         if self._segy is None and flow is not None and Path(flow.input).is_file():
@@ -294,7 +312,7 @@ class GatherViewer(QWidget):
         if frame.after is not None and frame.difference is not None:
             panels += [(after, frame.after, ""), (difference, frame.difference, "")]
         elif self._flow is not None:
-            after.blank("flow failed" if frame.error else "")
+            after.blank("The flow failed on this gather (see below)" if frame.error else "")
             difference.blank()
         for section, data, label in panels:
             clip = clip_value(data, self._clip_percentile)
@@ -306,12 +324,15 @@ class GatherViewer(QWidget):
 
     # --- building -----------------------------------------------------------------
     def _build(self) -> None:
-        self._file_label = QLabel("No file open")
-        self._flow_label = QLabel(_describe_flow(None))
-        self._gather_label = QLabel()
+        self._file_label = ElidedLabel("No file open", min_chars=10)
+        self._flow_label = ElidedLabel(_describe_flow(None), min_chars=10)
+        self._gather_label = ElidedLabel(min_chars=10)
         self._status = QLabel()
         self._status.setWordWrap(True)
         self._key_combo = QComboBox()
+        self._key_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._key_combo.setMinimumContentsLength(14)  # "FFID (FieldRecord)"; longer ones elide
         for label, key in GATHER_KEYS:
             self._key_combo.addItem(f"{label} ({key})" if label.lower() != key.lower()
                                     else label, key)
@@ -339,24 +360,37 @@ class GatherViewer(QWidget):
             section.plot.setXLink(self._sections[0].plot)
             section.plot.setYLink(self._sections[0].plot)
             section.setVisible(False)
+        self._sections[0].blank("Open a SEG-Y file to see its gathers")
         self._spectrum = SpectrumView()
         self._header_table = TraceHeaderTable()
         self._lay_out()
 
     def _lay_out(self) -> None:
+        """Two rows of controls over the panels: what is open and where in it (file, flow,
+        gather), then how it is drawn (key, display, clip) beside the gather's figures.
+
+        The labels elide, so the controls set the viewer's minimum width (about 600 px):
+        a long file or flow name never pushes them out of a narrow dock.
+        """
         open_button = QPushButton("Open…")
         open_button.clicked.connect(self.open_dialog)
         top = QHBoxLayout()
         top.addWidget(open_button)
-        top.addWidget(self._file_label, stretch=1)
+        top.addWidget(self._file_label)  # as wide as its text while there is room
         top.addWidget(self._flow_label, stretch=1)
+        top.addWidget(self._navigator, stretch=1)
+        self.display_controls = QWidget()
+        """Gather by, Display and Clip: how the gathers are grouped and drawn."""
+        controls = QHBoxLayout(self.display_controls)
+        controls.setContentsMargins(0, 0, 0, 0)
         for caption, widget in (("Gather by", self._key_combo),
                                 ("Display", self._display_combo), ("Clip", self._clip_spin)):
-            top.addWidget(QLabel(caption))
-            top.addWidget(widget)
-        navigation = QHBoxLayout()
-        navigation.addWidget(self._navigator, stretch=3)
-        navigation.addWidget(self._gather_label, stretch=2)
+            controls.addWidget(QLabel(caption))
+            controls.addWidget(widget)
+        second = QHBoxLayout()
+        second.addWidget(self.display_controls)
+        second.addSpacing(12)
+        second.addWidget(self._gather_label, stretch=1)
         sections = QWidget()
         row = QHBoxLayout(sections)
         row.setContentsMargins(0, 0, 0, 0)
@@ -372,9 +406,11 @@ class GatherViewer(QWidget):
         main.addWidget(self._header_table)
         main.setStretchFactor(0, 5)
         main.setStretchFactor(1, 1)
+        for splitter in (left, main):  # dragged to nothing, a panel looks like a bug
+            splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(navigation)
+        layout.addLayout(second)
         layout.addWidget(main, stretch=1)
         layout.addWidget(self._status)
 
@@ -404,6 +440,14 @@ class GatherViewer(QWidget):
 def _key_label(key: str) -> str:
     """What a person calls gather key ``key`` (a segyio name)."""
     return next((label for label, name in GATHER_KEYS if name == key), key)
+
+
+def _find_gather(index: GatherIndex, key_value: int, path: Path) -> int:
+    """The position of the gather whose key is ``key_value``; raises if there is none."""
+    try:
+        return index.find(int(key_value))
+    except KeyError:
+        raise SeisprocError(f"{path}: no gather with {index.key} = {key_value}") from None
 
 
 def _describe_flow(flow: Flow | None) -> str:

@@ -27,6 +27,7 @@ class GatherNavigator(QWidget):
         self.next_button.setToolTip("Next gather (Right, Page Down)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setPageStep(1)
+        self.slider.setMinimumWidth(100)  # a track to drag, when the labels beside it are long
         self.number = QSpinBox()
         self.number.setPrefix("Gather ")
         self.number.setKeyboardTracking(False)

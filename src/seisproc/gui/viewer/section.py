@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QWidget
+
+from seisproc.gui.viewer.empty_state import EmptyPlotMessage
 
 __all__ = ["SEISMIC_COLORMAP", "SectionView", "WiggleItem", "DISPLAY_MODES", "style_plot"]
 
@@ -135,8 +137,9 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._dt_ms = 1.0
         self._clip = 1.0
         self._extent: tuple[float, ...] = ()
+        self.empty = EmptyPlotMessage(self.plot)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
-        self._set_title("")
+        self.blank()
 
     # --- content ------------------------------------------------------------------
     @property
@@ -157,6 +160,11 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._clip = clip
         self.plot.setLabel("bottom", x_label)
         self._set_title(subtitle)
+        if self.empty.shown:
+            self.empty.hide()
+            # The axes come back once the layout runs; linked panels map their ranges by
+            # on-screen height, so fit again then.
+            QTimer.singleShot(0, self._refit)
         self._render()
         self._fit_range()
 
@@ -173,11 +181,14 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._render()
 
     def blank(self, message: str = "") -> None:
-        """Show nothing but the title and ``message``."""
+        """Show nothing but the title and ``message``, centred where the gather was."""
         self._data = None
+        self._extent = ()
         self.image.clear()
         self.wiggle.clear()
-        self._set_title(message)
+        self.colorbar.setVisible(False)
+        self._set_title("")
+        self.empty.show(message)
 
     def trace_at(self, x: float) -> int:
         """The 0-based trace drawn nearest to ``x``; -1 with nothing shown."""
@@ -225,6 +236,10 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         if extent != self._extent:
             self._extent = extent
             self.plot.setRange(xRange=extent[:2], yRange=extent[2:], padding=0)
+
+    def _refit(self) -> None:
+        if self._data is not None and self._extent:
+            self.plot.setRange(xRange=self._extent[:2], yRange=self._extent[2:], padding=0)
 
     def _set_title(self, subtitle: str) -> None:
         text = f"{self.title} · {subtitle}" if subtitle else self.title

@@ -16,13 +16,15 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from seisproc.gui.widgets.format import short_id
+from seisproc.gui.widgets.format import format_bytes, short_id
 from seisproc.monitoring.snapshot import ClusterStatus, WorkerInfo
 
 __all__ = ["WORKER_COLUMNS", "WorkerTableModel"]
 
 WORKER_COLUMNS: tuple[str, ...] = ("Node", "Worker", "Kind", "State", "Current job")
-_STATE_COLORS = {"busy": QColor("#2e9d5b"), "idle": QColor("#6c757d")}
+_STATE_COLORS = {"busy": QColor("#2e9d5b"), "idle": QColor("#6c757d"),
+                 "warm": QColor("#3d7ab8")}
+"""``warm``: a worker of the local service another process uses (see ``service_cluster``)."""
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -101,7 +103,7 @@ class WorkerTableModel(QAbstractTableModel):
         if column == 1:
             return short_id(worker.worker_id)
         if column == 2:
-            return worker.kind
+            return _kind_text(worker)
         if column == 3:
             queued = worker.units_in_flight - 1
             return f"{worker.state} (+{queued} queued)" if queued > 0 else worker.state
@@ -114,5 +116,20 @@ class WorkerTableModel(QAbstractTableModel):
         return f"{name} ({job_id})" if name else job_id
 
     def _tooltip(self, worker: WorkerInfo, column: int) -> str | None:
-        full = {0: worker.node_id, 1: worker.worker_id, 4: worker.job_id or ""}.get(column)
+        device = worker.device_name or ""
+        if device and worker.device_index is not None:
+            device += f" (GPU {worker.device_index})"
+        full = {0: worker.node_id, 1: worker.worker_id, 2: device,
+                4: worker.job_id or ""}.get(column)
         return full or None
+
+
+def _kind_text(worker: WorkerInfo) -> str:
+    """``cuda · 1.2 GB used of 4.0 GB budget, peak 2.0 GB`` for a GPU worker that reported
+    its device memory (of the whole device when it has no budget); the kind alone else."""
+    if worker.device_name is None:
+        return worker.kind
+    of = (f"{format_bytes(worker.device_budget_bytes)} budget" if worker.device_budget_bytes
+          else format_bytes(worker.device_total_bytes))
+    return (f"{worker.kind} · {format_bytes(worker.device_used_bytes)} used of {of}, "
+            f"peak {format_bytes(worker.device_peak_bytes)}")
