@@ -37,6 +37,7 @@ from seisproc.io.scan import read_header_range
 from seisproc.jobs.ports import JobSpec
 from seisproc.jobs.units import UnitProcessor, UnitResult, WorkUnit
 from seisproc.orchestration.cluster import node_id
+from seisproc.orchestration.priority import lower_this_thread
 
 __all__ = [
     "BaseWorkerActor",
@@ -87,6 +88,7 @@ class BaseWorkerActor:
         A processing error propagates: Ray carries it to the driver as the cause of a
         ``RayTaskError``.
         """
+        lower_this_thread()  # computing waits behind the threads that answer people
         stop, processor = self._enter(spec)
         try:
             with self._compute:
@@ -120,6 +122,7 @@ class BaseWorkerActor:
         """Header ``key`` of traces ``[first, stop)`` of ``path``, int32: this worker's
         share of indexing a survey (:meth:`RayExecutor.scan_headers
         <seisproc.orchestration.executor.RayExecutor.scan_headers>`)."""
+        lower_this_thread()
         return read_header_range(path, key, first, stop)
 
     @ray.method(concurrency_group=CONTROL)
