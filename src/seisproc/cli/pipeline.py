@@ -33,7 +33,7 @@ from seisproc.jobs.owner import owner_alive
 from seisproc.jobs.plan import check_output_path
 from seisproc.jobs.ports import JobStore
 from seisproc.paths import open_private
-from seisproc.production import new_batch_id, summarize
+from seisproc.production import BatchSummary, new_batch_id, summarize
 from seisproc.production.pipeline import load_pipeline
 
 __all__ = ["resolve_after", "run_pipeline", "resume_batch", "follow_jobs"]
@@ -98,11 +98,7 @@ def run_pipeline(path: Path, *, overwrite: bool, priority: int, on_interrupt: st
                    f"{on_interrupt} them all", err=True)
         follow_jobs(manager, jobs)
         summary = summarize(batch, [manager.get(job.id) for job in jobs])
-    for line in summary.lines():
-        click.echo(line)
-    if summary.failed:
-        raise SeisprocError(f"pipeline {pipeline.name} (batch {batch}): {summary.failed} "
-                            f"of {summary.total} jobs did not complete")
+    _report(summary, f"pipeline {pipeline.name} (batch {batch})")
 
 
 def resume_batch(batch: str, *, on_interrupt: str, address: str | None,
@@ -130,10 +126,15 @@ def resume_batch(batch: str, *, on_interrupt: str, address: str | None,
                    "them all", err=True)
         follow_jobs(manager, taken)
         summary = summarize(batch, [manager.get(job.id) for job in jobs])
+    _report(summary, f"batch {batch}")
+
+
+def _report(summary: BatchSummary, what: str) -> None:
+    """The summary's lines; a one-line error (exit 1) when a job did not complete."""
     for line in summary.lines():
         click.echo(line)
     if summary.failed:
-        raise SeisprocError(f"batch {batch}: {summary.failed} of {summary.total} jobs did not "
+        raise SeisprocError(f"{what}: {summary.failed} of {summary.total} jobs did not "
                             "complete")
 
 

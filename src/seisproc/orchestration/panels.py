@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import ray
-from ray.exceptions import RayTaskError
 
 from seisproc.jobs.panels import GatherPanel, run_on_gathers
 from seisproc.orchestration.cluster import connect
+from seisproc.orchestration.tasks import gather_in_order
 from seisproc.processing.flow import Flow
 
 __all__ = ["run_panels"]
@@ -35,19 +35,5 @@ def run_panels(flows: Sequence[Flow], key_values: Sequence[int], *,
     the worker raised, naming the file, gather and step.
     """
     connect(address)
-    pending = {_variant.remote(flow, list(key_values)): i for i, flow in enumerate(flows)}
-    results: list[list[GatherPanel] | None] = [None] * len(flows)
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            i = pending.pop(ready[0])
-            try:
-                results[i] = ray.get(ready[0])
-            except RayTaskError as err:
-                raise (err.cause if isinstance(err.cause, Exception) else err) from None
-            if on_done is not None:
-                on_done(len(flows) - len(pending), len(flows))
-    finally:
-        for ref in pending:
-            ray.cancel(ref)
-    return [r for r in results if r is not None]
+    refs = [_variant.remote(flow, list(key_values)) for flow in flows]
+    return gather_in_order(refs, on_done)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import ray
-from ray.exceptions import RayTaskError
 
 from seisproc.jobs.velan import VelanLocation, VelanRequest, analyse_locations
 from seisproc.orchestration.cluster import connect
+from seisproc.orchestration.tasks import gather_in_order
 
 __all__ = ["run_velan"]
 
@@ -37,19 +37,5 @@ def run_velan(
     a worker's :class:`~seisproc.errors.SeisprocError` reaches the caller as itself.
     """
     connect(address)
-    pending = {_locations.remote(request, [cdp]): i for i, cdp in enumerate(cdps)}
-    results: list[VelanLocation | None] = [None] * len(cdps)
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            i = pending.pop(ready[0])
-            try:
-                results[i] = ray.get(ready[0])[0]
-            except RayTaskError as err:
-                raise (err.cause if isinstance(err.cause, Exception) else err) from None
-            if on_done is not None:
-                on_done(len(cdps) - len(pending), len(cdps))
-    finally:
-        for ref in pending:
-            ray.cancel(ref)
-    return [r for r in results if r is not None]
+    refs = [_locations.remote(request, [cdp]) for cdp in cdps]
+    return [located[0] for located in gather_in_order(refs, on_done)]

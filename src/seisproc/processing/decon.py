@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import pydantic
 
@@ -23,25 +23,32 @@ from seisproc.processing.base import GatherContext, Processor, ProcessorParams, 
 __all__ = ["SpikingDecon", "SpikingDeconParams", "PredictiveDecon", "PredictiveDeconParams"]
 
 
-class SpikingDeconParams(ProcessorParams):
-    """Operator length, stabilisation and design window of a spiking deconvolution."""
+_PREWHITENING = pydantic.Field(0.1, ge=0, description="White noise added to the zero lag, % "
+                                                   "of it.")
+_DESIGN_WINDOW = pydantic.Field(None, description="[start, end] ms the operator is designed on.")
+DesignWindow = tuple[pydantic.NonNegativeFloat, pydantic.NonNegativeFloat] | None
 
-    operator_ms: float = pydantic.Field(gt=0, description="Length of the inverse filter, ms.")
-    prewhitening_percent: float = pydantic.Field(
-        0.1, ge=0, description="White noise added to the zero lag, % of it."
-    )
-    design_window_ms: tuple[pydantic.NonNegativeFloat, pydantic.NonNegativeFloat] | None = (
-        pydantic.Field(None, description="[start, end] ms the operator is designed on.")
-    )
+
+class _DesignedOperatorParams(ProcessorParams):
+    """A Wiener deconvolution's parameters: its design window must run forward. (Fields
+    are declared by each subclass, in the order a flow file and the editor show them.)"""
 
     @pydantic.model_validator(mode="after")
-    def _window_forward(self) -> SpikingDeconParams:
-        window = self.design_window_ms
+    def _window_forward(self) -> Self:
+        window = getattr(self, "design_window_ms", None)
         if window is not None and window[0] >= window[1]:
             raise ValueError(
                 f"design_window_ms must be [start, end] with start < end; got {window}"
             )
         return self
+
+
+class SpikingDeconParams(_DesignedOperatorParams):
+    """Operator length, stabilisation and design window of a spiking deconvolution."""
+
+    operator_ms: float = pydantic.Field(gt=0, description="Length of the inverse filter, ms.")
+    prewhitening_percent: float = _PREWHITENING
+    design_window_ms: DesignWindow = _DESIGN_WINDOW
 
 
 @register
@@ -145,27 +152,15 @@ def _levinson(xp: Any, r: Array) -> Array:
     return a
 
 
-class PredictiveDeconParams(ProcessorParams):
+class PredictiveDeconParams(_DesignedOperatorParams):
     """Operator length, prediction gap, stabilisation and design window."""
 
     operator_ms: float = pydantic.Field(
         120.0, gt=0, description="Length of the prediction filter, ms.")
     gap_ms: float = pydantic.Field(
         24.0, gt=0, description="Prediction gap (lag of the first predicted sample), ms.")
-    prewhitening_percent: float = pydantic.Field(
-        0.1, ge=0, description="White noise added to the zero lag, % of it.")
-    design_window_ms: tuple[pydantic.NonNegativeFloat, pydantic.NonNegativeFloat] | None = (
-        pydantic.Field(None, description="[start, end] ms the operator is designed on.")
-    )
-
-    @pydantic.model_validator(mode="after")
-    def _window_forward(self) -> PredictiveDeconParams:
-        window = self.design_window_ms
-        if window is not None and window[0] >= window[1]:
-            raise ValueError(
-                f"design_window_ms must be [start, end] with start < end; got {window}"
-            )
-        return self
+    prewhitening_percent: float = _PREWHITENING
+    design_window_ms: DesignWindow = _DESIGN_WINDOW
 
 
 @register
