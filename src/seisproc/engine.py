@@ -13,9 +13,10 @@ points at PostgreSQL, ``SEISPROC_RAY_ADDRESS`` (or ``address=``) at a Ray cluste
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from seisproc.history import JobHistoryStorage, ResourceSample
 from seisproc.jobs.checkpoints import CheckpointStore
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # scripts that only run flows import no resource monitoring
     from seisproc.monitoring import ResourceSnapshot
 
 __all__ = ["JobControlRequests", "open_store", "open_manager", "resource_recorder",
+           "run_provenance",
            "run_flow", "parameter_panels", "velocity_analysis"]
 
 
@@ -74,10 +76,29 @@ def open_manager(*, database_url: str | None = None, address: str | None = None,
 
     manager = JobManager(open_store(database_url), ray_executor,
                          CheckpointStore(seisproc_home() / "checkpoints"),
-                         max_running=max_running, validate_flow=validate_flow)
+                         max_running=max_running, validate_flow=validate_flow,
+                         provenance=lambda flow: run_provenance(flow, address))
     # QC lives in the running process; the window shows every process's jobs' QC
     manager.subscribe(QcRecorder(manager.qc, QcFiles(seisproc_home() / QC_FOLDER)))
     return manager
+
+
+def run_provenance(flow: Flow, address: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a job of ``flow`` records at submission to be reproducible (versions, the
+    device with this host's GPUs, the input's identity): the same for ``seisproc run``,
+    the desktop application, ``seisproc demo`` and scripts."""
+    from seisproc.monitoring.gpu import NvmlGpus
+    from seisproc.production import record_provenance
+    from seisproc.production.provenance import device_record
+
+    gpus = NvmlGpus()
+    try:
+        names = [gpu.name for gpu in gpus.read()]
+    finally:
+        gpus.close()
+    cluster = address or os.environ.get("SEISPROC_RAY_ADDRESS") or os.environ.get("RAY_ADDRESS")
+    return record_provenance(flow, device=device_record(flow, names, cluster), extra=extra)
 
 
 def _ray_address(address: str | None) -> str | None:

@@ -115,3 +115,20 @@ def test_a_waiting_job_cannot_be_paused_and_cancels_at_once(
         manager.pause(second.id)
     manager.cancel(second.id)
     assert manager.wait(second.id, timeout_s=30).state is S.CANCELLED
+
+
+def test_every_submission_records_the_managers_provenance_unless_given_one(
+        store: MemoryJobStore, folder: Path, tmp_path: Path) -> None:
+    """The desktop app, seisproc demo and scripts submit without a provenance of their
+    own: the default engine's manager records one for them (engine.run_provenance)."""
+    manager = JobManager(store, lambda: ThreadExecutor(workers=1),
+                         CheckpointStore(tmp_path / "checkpoints"),
+                         provenance=lambda flow: {"input": {"path": str(flow.input)}})
+    try:
+        recorded = manager.submit(flow(folder, "one", "shots.sgy", "one.sgy"))
+        assert recorded.provenance == {"input": {"path": str(folder / "shots.sgy")}}
+        given = manager.submit(flow(folder, "two", "shots.sgy", "two.sgy"),
+                               provenance={"replay_of": "x"})
+        assert given.provenance == {"replay_of": "x"}
+    finally:
+        manager.close(active="cancel")

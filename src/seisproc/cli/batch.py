@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -38,16 +37,13 @@ from seisproc.production import (
     expand_inputs,
     flows_for_inputs,
     new_batch_id,
-    record_provenance,
     summarize,
 )
-from seisproc.production.provenance import device_record
 
 __all__ = [
     "batch",
     "run_batch",
     "cancel_batch",
-    "provenance_for",
     "batch_jobs",
     "BatchDidNotComplete",
 ]
@@ -55,21 +51,6 @@ __all__ = [
 
 class BatchDidNotComplete(SeisprocError):
     """Some job of a batch failed or was cancelled; the summary above says which."""
-
-
-def provenance_for(
-    flow: Flow, address: str | None, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The provenance a job of ``flow`` records at submission, with this host's GPUs."""
-    from seisproc.monitoring.gpu import NvmlGpus
-
-    gpus = NvmlGpus()
-    try:
-        names = [gpu.name for gpu in gpus.read()]
-    finally:
-        gpus.close()
-    cluster = address or os.environ.get("SEISPROC_RAY_ADDRESS") or os.environ.get("RAY_ADDRESS")
-    return record_provenance(flow, device=device_record(flow, names, cluster), extra=extra)
 
 
 def run_batch(
@@ -131,7 +112,6 @@ def _submit_all(
                     overwrite=overwrite,
                     priority=priority,
                     batch=batch_id,
-                    provenance=provenance_for(flow, address),
                     after=after,
                 )
             )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from seisproc.cli.batch import batch_jobs, provenance_for
+from seisproc.cli.batch import batch_jobs
 from seisproc.cli.run import host_alerts
 from seisproc.engine import open_manager
 from seisproc.errors import SeisprocError
@@ -82,8 +82,7 @@ def run_pipeline(path: Path, *, overwrite: bool, priority: int, on_interrupt: st
             for step in pipeline.steps:
                 waits = [jobs[i].id for i in step.after] or outside
                 jobs.append(manager.submit(step.flow, overwrite=overwrite, priority=priority,
-                                           batch=batch, after=waits,
-                                           provenance=provenance_for(step.flow, address)))
+                                           batch=batch, after=waits))
         except SeisprocError as exc:
             for job in jobs:
                 with contextlib.suppress(SeisprocError):

@@ -17,12 +17,11 @@ from typing import Any
 import click
 import yaml
 
-from seisproc.cli.batch import provenance_for
 from seisproc.cli.follow import follow_job
 from seisproc.cli.report import job_json
 from seisproc.cli.run import address_option, database_option, host_alerts
 from seisproc.cli.signals import interrupt_on_termination
-from seisproc.engine import open_manager, open_store
+from seisproc.engine import open_manager, open_store, run_provenance
 from seisproc.jobs.manager import JobNotFound
 from seisproc.jobs.model import Job
 from seisproc.jobs.plan import check_output_path
@@ -81,7 +80,7 @@ def replay(
     check_output_path(plan.flow, overwrite)
     for change in plan.input_changes:
         click.secho(f"warning: replaying anyway (--force): {change}", fg="yellow", err=True)
-    provenance = provenance_for(plan.flow, address, plan.extra)
+    provenance = run_provenance(plan.flow, address, plan.extra)
     if original.provenance and (
         changed := environment_differences(original.provenance, provenance)
     ):

@@ -91,11 +91,9 @@ def run(flow_file: Path, overwrite: bool, priority: int, detach: bool, on_interr
         manager = open_manager(address=address, database_url=database_url)
         cleanup.callback(manager.close, active="pause" if on_interrupt == "pause" else "cancel")
         host_alerts(manager, cleanup)
-        from seisproc.cli.batch import provenance_for
         from seisproc.cli.pipeline import resolve_after
 
         job = manager.submit(flow, overwrite=overwrite, priority=priority,
-                             provenance=provenance_for(flow, address),
                              after=resolve_after(manager.store, after, database_url))
         if job_id_file is not None:
             with os.fdopen(open_private(job_id_file), "w") as id_file:

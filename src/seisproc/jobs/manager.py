@@ -77,6 +77,7 @@ class JobManager:
                  gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT,
                  control_poll_s: float = 0.25,
                  validate_flow: Callable[[Flow], None] | None = None,
+                 provenance: Callable[[Flow], Mapping[str, Any]] | None = None,
                  store_retry_s: float = 60.0, lease_ttl_s: float = LEASE_TTL_S,
                  lease_renew_s: float = LEASE_RENEW_S) -> None:
         _freeze_what_is_loaded()
@@ -87,6 +88,7 @@ class JobManager:
         self.owner = this_owner()
         self.lease_ttl_s = lease_ttl_s
         self._validate_flow = validate_flow
+        self._provenance = provenance
         self._events = EventBus()
         self._writer = HistoryWriter(store, self._events,
                                      retry=RetryPolicy(retry_s=store_retry_s),
@@ -124,8 +126,10 @@ class JobManager:
 
         ``batch`` groups jobs submitted together; ``provenance`` is what makes the run
         reproducible (:func:`seisproc.production.provenance.record_provenance`), kept
-        with the job as given. With ``after`` (job ids) the job is WAITING, holding no
-        slot, until those jobs ended well (:mod:`seisproc.jobs.dependencies`).
+        with the job as given; without it, the manager's own ``provenance`` function
+        records it (the default engine's does: every way of submitting records one).
+        With ``after`` (job ids) the job is WAITING, holding no slot, until those jobs
+        ended well (:mod:`seisproc.jobs.dependencies`).
 
         Refused, with nothing recorded, by a :class:`SeisprocError` when the output may
         not be written, another job holds its claim (in any process, on any host that
@@ -137,7 +141,9 @@ class JobManager:
         job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
                   flow=flow.to_mapping(), input=str(flow.input), output=str(flow.output),
                   owner=self.owner, tags=tuple(tags), overwrite=overwrite, batch=batch,
-                  provenance=dict(provenance or {}), waits_for=tuple(after),
+                  provenance=dict(provenance if provenance is not None else
+                                  self._provenance(flow) if self._provenance else {}),
+                  waits_for=tuple(after),
                   state=S.WAITING if after else S.QUEUED,
                   message=(f"waiting for {len(after)} job(s)" if after else "queued")
                   + f"; the output is claimed ({claim_path(flow.output).name})")
