@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         self._preview_timer.timeout.connect(lambda: self.viewer.set_flow(self._pending_flow))
         self.flow_editor.flow_changed.connect(self._preview_flow)
         self.dashboard.details.qc_strip.gather_clicked.connect(self._show_qc_gather)
+        self.dashboard.gather_requested.connect(self.show_job_gather)  # a comparison's worst
 
     def _show_qc_gather(self, key_value: int) -> None:
         job = self.dashboard.details.job

@@ -18,7 +18,7 @@ from seisproc.analytics.format import human_clock
 from seisproc.jobs.model import Job, JobState
 
 __all__ = ["Column", "HEADERS", "RIGHT_ALIGNED", "display", "format_clock", "format_submitted",
-           "short_node", "sort_key", "tooltip"]
+           "short_node", "sort_key", "state_tooltip", "tooltip"]
 
 S = JobState
 
@@ -145,7 +145,7 @@ def sort_key(job: Job, column: Column) -> Any:
 def tooltip(job: Job, column: Column, this_process: str = "") -> str:
     """More than the cell holds: full times, ids and paths, the state's reason."""
     if column is Column.STATE:
-        return job.message or job.state.value
+        return state_tooltip(job)
     if column is Column.PROGRESS:
         p = job.progress
         return f"{p.traces_done:,} of {p.traces_total:,} traces, {p.units_done} of " \
@@ -157,6 +157,15 @@ def tooltip(job: Job, column: Column, this_process: str = "") -> str:
     if column is Column.NODES:
         return "\n".join(["Ray nodes that ran its units:", *job.nodes]) if job.nodes else ""
     return f"{job.name} (job {job.id})\n{job.input}\n→ {job.output}"
+
+
+def state_tooltip(job: Job) -> str:
+    """Why the job is where it is; a waiting job also names the jobs it waits for (its
+    message may only count them)."""
+    text = job.message or job.state.value
+    if job.state is S.WAITING and job.waits_for:
+        text += "\nwaits for job " + ", ".join(job.waits_for)
+    return text
 
 
 def _owner_tooltip(owner: str, this_process: str) -> str:

@@ -1,22 +1,25 @@
-"""A progress bar in a table cell, coloured by the job's state."""
+"""The job table's view: a progress bar in a table cell, coloured by the job's state."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
+    QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QTableView,
 )
 
-from seisproc.gui.dashboard.model import JOB_ROLE, PROGRESS_ROLE
+from seisproc.gui.dashboard.model import JOB_ROLE, PROGRESS_ROLE, Column
 from seisproc.gui.palette import state_color
 from seisproc.jobs.model import Job, JobState
 
-__all__ = ["ProgressBarDelegate"]
+__all__ = ["ProgressBarDelegate", "job_table_view"]
 
 _BAR_STATES = (JobState.PAUSED, JobState.FAILED, JobState.CANCELLED, JobState.CANCELLING,
                JobState.INTERRUPTED, JobState.COMPLETED)
@@ -51,3 +54,32 @@ class ProgressBarDelegate(QStyledItemDelegate):
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(max(hint.width(), 110), hint.height())
+
+
+_WIDTHS = ((Column.ID, 110), (Column.NAME, 150), (Column.STATE, 120), (Column.PROGRESS, 120),
+           (Column.RATE, 70), (Column.ETA, 55), (Column.ELAPSED, 70), (Column.SUBMITTED, 120),
+           (Column.OWNER, 140), (Column.INPUT, 140), (Column.NODES, 100), (Column.TYPE, 80))
+
+
+def job_table_view(proxy: QAbstractItemModel) -> QTableView:
+    """The job table's view: whole rows selected, progress bars, the columns' widths, newest
+    first, a context menu for the dashboard to fill."""
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setItemDelegateForColumn(Column.PROGRESS, ProgressBarDelegate(view))
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    for column, width in _WIDTHS:
+        view.setColumnWidth(column, width)
+    view.sortByColumn(Column.SUBMITTED, Qt.SortOrder.DescendingOrder)  # newest first
+    view.setSortingEnabled(True)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    return view
+

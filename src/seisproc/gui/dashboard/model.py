@@ -198,7 +198,7 @@ def _state_style(state: JobState, role: int) -> Any:
 
 
 class JobFilterProxy(QSortFilterProxyModel):
-    """Shows only jobs in the chosen states whose id, name, owner or input holds the
+    """Shows only jobs in the chosen states whose id, name, owner, input or batch holds the
     filter text; sorts numerically through :data:`SORT_ROLE`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -222,8 +222,8 @@ class JobFilterProxy(QSortFilterProxyModel):
         return self._text
 
     def set_text(self, text: str) -> None:
-        """Show jobs whose id, name, owner (``host:pid``) or input contains ``text``, in
-        any case; an empty text shows them all."""
+        """Show jobs whose id, name, owner (``host:pid``), input or batch id contains
+        ``text``, in any case; an empty text shows them all."""
         self.beginFilterChange()
         self._text = text.strip().casefold()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
@@ -235,4 +235,4 @@ class JobFilterProxy(QSortFilterProxyModel):
         if self._states is not None and job.state not in self._states:
             return False
         return not self._text or any(self._text in field.casefold() for field in (
-            job.id, job.name, job.owner, job.input))
+            job.id, job.name, job.owner, job.input, job.batch))

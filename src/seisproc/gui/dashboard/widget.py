@@ -21,13 +21,11 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -35,6 +33,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStyle,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -48,10 +47,12 @@ from seisproc.gui.dashboard.actions import (
     apply_action,
     jobs_text,
 )
-from seisproc.gui.dashboard.delegates import ProgressBarDelegate
+from seisproc.gui.dashboard.batches import BatchTreeView
+from seisproc.gui.dashboard.compare import CompareDialog
+from seisproc.gui.dashboard.delegates import job_table_view
 from seisproc.gui.dashboard.details import EventLog, JobDetailsPane
 from seisproc.gui.dashboard.feed import ChangeFeed, HistoryFeed
-from seisproc.gui.dashboard.model import Column, JobFilterProxy, JobTableModel
+from seisproc.gui.dashboard.model import JobFilterProxy, JobTableModel
 from seisproc.gui.dashboard.qc import JobQcReader
 from seisproc.history import JobHistoryStorage
 from seisproc.jobs.events import JobEvent, JobEventKind
@@ -80,9 +81,6 @@ _ACTIVE = tuple(s for s in S if s.is_active())
 _CANCELLED_BY_ESCAPE = tuple(s for s in _ACTIVE if s is not S.CANCELLING)
 _ENDED = (S.COMPLETED, S.FAILED)
 _TICK_MS = 1_000
-_WIDTHS = ((Column.ID, 110), (Column.NAME, 150), (Column.STATE, 120), (Column.PROGRESS, 120),
-           (Column.RATE, 70), (Column.ETA, 55), (Column.ELAPSED, 70), (Column.SUBMITTED, 120),
-           (Column.OWNER, 140), (Column.INPUT, 140), (Column.NODES, 100), (Column.TYPE, 80))
 
 
 class JobDashboard(QWidget):
@@ -119,6 +117,8 @@ class JobDashboard(QWidget):
     jobs_ended = Signal(object)
     """Jobs of other processes the feed shows completed or failed since the window
     opened, as a list of :class:`Job` (this window's own are announced by its events)."""
+    gather_requested = Signal(object, int)
+    """Show a job's gather (the job, its key value) in the viewer: a comparison's worst."""
     _fetched = Signal(object)
     _acted = Signal(object, str)
 
@@ -138,6 +138,10 @@ class JobDashboard(QWidget):
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.view = self._make_view()
+        self.batches = BatchTreeView(self.model)
+        """The same jobs grouped by batch (:mod:`.batches`), a tab beside the table."""
+        self.tabs = QTabWidget()
+        self.compare_dialog: CompareDialog | None = None
         if qc_files is None and isinstance(manager.store, ChangeFeed):
             qc_files = QcFiles(seisproc_home() / QC_FOLDER)
         self.details = JobDetailsPane(event_log, qc_source=JobQcReader(manager, qc_files))
@@ -147,9 +151,10 @@ class JobDashboard(QWidget):
         self.state_filter.currentTextChanged.connect(
             lambda label: self.proxy.set_states(STATE_FILTERS[label]))
         self.text_filter = QLineEdit()
-        self.text_filter.setPlaceholderText("Filter by name, owner, id or input")
+        self.text_filter.setPlaceholderText("Filter by name, owner, id, input or batch")
         self.text_filter.setClearButtonEnabled(True)
         self.text_filter.textChanged.connect(self.proxy.set_text)
+        self.text_filter.textChanged.connect(self.batches.model.set_text)
         self.pause_action = self._action("Pause", "P", QStyle.StandardPixmap.SP_MediaPause,
                                          "Pause the selected jobs; they keep their progress")
         self.resume_action = self._action("Resume", "R", QStyle.StandardPixmap.SP_MediaPlay,
@@ -160,6 +165,8 @@ class JobDashboard(QWidget):
                                           "partial output")
         self.toggle_action = self._action("Pause or Resume", "Space", None,
                                           "Pause running jobs, resume paused ones")
+        self.compare_action = self._action("Compare", "Ctrl+D", None, "Compare the two "
+                                           "selected jobs: flows, environments, outputs")
         self._connect_actions()
         self._layout()
         self._feed = feed if feed is not None else self._own_feed(manager)
@@ -178,23 +185,7 @@ class JobDashboard(QWidget):
 
     # ------------------------------------------------------------------ construction
     def _make_view(self) -> QTableView:
-        view = QTableView()
-        view.setModel(self.proxy)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setItemDelegateForColumn(Column.PROGRESS, ProgressBarDelegate(view))
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.verticalHeader().hide()
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in _WIDTHS:
-            view.setColumnWidth(column, width)
-        view.sortByColumn(Column.SUBMITTED, Qt.SortOrder.DescendingOrder)  # newest first
-        view.setSortingEnabled(True)
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view = job_table_view(self.proxy)
         view.customContextMenuRequested.connect(self._context_menu)
         return view
 
@@ -215,13 +206,17 @@ class JobDashboard(QWidget):
         self.resume_action.triggered.connect(self.resume_selected)
         self.cancel_action.triggered.connect(self.cancel_selected)
         self.toggle_action.triggered.connect(self.toggle_selected)
+        self.compare_action.triggered.connect(self.compare_selected)
+        self.batches.selection_changed.connect(self._selection_changed)
+        self.tabs.currentChanged.connect(self._selection_changed)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.view.selectionModel().currentRowChanged.connect(
             lambda *_: self._show_current())
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
-        for action in (self.pause_action, self.resume_action, self.cancel_action):
+        for action in (self.pause_action, self.resume_action, self.cancel_action,
+                       self.compare_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -231,7 +226,9 @@ class JobDashboard(QWidget):
         bar.addWidget(QLabel("Show:"))
         bar.addWidget(self.state_filter)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.view)
+        self.tabs.addTab(self.view, "Jobs")
+        self.tabs.addTab(self.batches, "Batches")
+        splitter.addWidget(self.tabs)
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -337,7 +334,10 @@ class JobDashboard(QWidget):
 
     # ------------------------------------------------------------------ selection
     def selected_jobs(self) -> list[Job]:
-        """The selected jobs at their latest known state, in table order."""
+        """The selected jobs at their latest known state, in table order (in the batch
+        tree's order when it is shown; a batch row gives all its jobs)."""
+        if self.tabs.currentWidget() is self.batches:
+            return self.batches.selected_jobs()
         rows = sorted(self.proxy.mapToSource(index).row()
                       for index in self.view.selectionModel().selectedRows())
         return [self.model.job_at(row) for row in rows]
@@ -358,12 +358,13 @@ class JobDashboard(QWidget):
     def _current_job(self) -> Job | None:
         selection = self.view.selectionModel()
         current = selection.currentIndex()
-        if current.isValid() and selection.isRowSelected(current.row()):
+        if self.tabs.currentWidget() is not self.batches and current.isValid() \
+                and selection.isRowSelected(current.row()):
             return self.model.job_at(self.proxy.mapToSource(current).row())
         jobs = self.selected_jobs()
         return jobs[0] if jobs else None
 
-    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+    def _selection_changed(self, *_: object) -> None:
         self._show_current()
         self._update_actions()
 
@@ -378,6 +379,7 @@ class JobDashboard(QWidget):
             action.setEnabled(any(allowed(kind, job) for job in jobs))
         self.toggle_action.setEnabled(self.pause_action.isEnabled()
                                       or self.resume_action.isEnabled())
+        self.compare_action.setEnabled(len(jobs) == 2)
 
     # ------------------------------------------------------------------ actions
     def pause_selected(self) -> None:
@@ -414,6 +416,18 @@ class JobDashboard(QWidget):
         jobs = self.selected_jobs()  # states before either step: no job is paused and resumed
         self._apply(JobAction.PAUSE, jobs)
         self._apply(JobAction.RESUME, jobs)
+
+    def compare_selected(self) -> CompareDialog | None:
+        """Compare the two selected jobs in a dialog (the outputs are read off the GUI
+        thread), the earlier submitted as A; its "show" button asks
+        :attr:`gather_requested` for the worst gather."""
+        jobs = sorted(self.selected_jobs(), key=lambda job: job.created_at)
+        if len(jobs) != 2:
+            return None
+        self.compare_dialog = CompareDialog(jobs[0], jobs[1], self)
+        self.compare_dialog.open_gather.connect(self.gather_requested)
+        self.compare_dialog.show()
+        return self.compare_dialog
 
     def confirm_cancel(self, jobs: Sequence[Job]) -> bool:
         """Ask before cancelling (partial output is deleted); tests replace this."""
@@ -470,7 +484,8 @@ class JobDashboard(QWidget):
         if not self.view.indexAt(at).isValid():
             return
         menu = QMenu(self)
-        menu.addActions([self.pause_action, self.resume_action, self.cancel_action])
+        menu.addActions([self.pause_action, self.resume_action, self.cancel_action,
+                         self.compare_action])
         copy = menu.addAction("Copy Job Id")
         copy.triggered.connect(self._copy_ids)
         menu.popup(self.view.viewport().mapToGlobal(at))

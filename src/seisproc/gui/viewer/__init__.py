@@ -1,8 +1,10 @@
 """The gather viewer: SEG-Y gathers as variable density or wiggles, and a flow's effect
-on them (before, after, difference, spectra), computed off the GUI thread."""
+on them (before, after, difference, spectra) and a parameter test, computed off the GUI
+thread."""
 
 from seisproc.gui.viewer.frame import GatherFrame, load_frame
 from seisproc.gui.viewer.gather_viewer import GATHER_KEYS, GatherViewer
+from seisproc.gui.viewer.parameter_test import ParameterTestPanel
 from seisproc.gui.viewer.runner import LatestRequestRunner
 from seisproc.gui.viewer.section import SEISMIC_COLORMAP, SectionView, WiggleItem
 from seisproc.gui.viewer.spectrum import SpectrumView
@@ -12,6 +14,7 @@ __all__ = [
     "GatherFrame",
     "GatherViewer",
     "LatestRequestRunner",
+    "ParameterTestPanel",
     "SEISMIC_COLORMAP",
     "SectionView",
     "SpectrumView",

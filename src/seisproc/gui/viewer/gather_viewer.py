@@ -33,6 +33,7 @@ from seisproc.gui.viewer.elided_label import ElidedLabel
 from seisproc.gui.viewer.frame import GatherFrame, clip_value, load_frame
 from seisproc.gui.viewer.header_table import TraceHeaderTable
 from seisproc.gui.viewer.navigator import GatherNavigator
+from seisproc.gui.viewer.parameter_test import ParameterTestPanel
 from seisproc.gui.viewer.runner import LatestRequestRunner
 from seisproc.gui.viewer.section import DISPLAY_MODES, SectionView
 from seisproc.gui.viewer.spectrum import SpectrumView
@@ -230,6 +231,7 @@ class GatherViewer(QWidget):
             self._set_status(f"Flow {flow.name if flow else ''}: {exc}", error=True)
             self.preview_failed.emit(str(exc))
             return
+        self.parameter_test.set_flow(flow)
         self._flow_label.setText(_describe_flow(flow))
         self._flow_label.setToolTip(_describe_flow(flow))
         for section in self._sections[1:]:
@@ -259,6 +261,7 @@ class GatherViewer(QWidget):
     def shutdown(self) -> None:
         """Stop the worker and close the files; the viewer shows nothing new after it."""
         self._runner.shutdown()
+        self.parameter_test.shutdown()
         for segy in (*self._retired, *([self._segy] if self._segy else [])):
             segy.close()
         self._retired.clear()
@@ -286,6 +289,7 @@ class GatherViewer(QWidget):
             f"{_key_label(frame.key)} {frame.key_value}  ·  {traces}  ·  "
             f"{frame.before.shape[1]} samples at {frame.sample_interval_ms:g} ms")
         self._draw_sections(frame, reset)
+        self.parameter_test.set_gather(frame.key, frame.key_value)
         self._spectrum.set_spectra(frame.spectrum_hz, frame.before_db, frame.after_db)
         trace, time_ms = self._hovered
         self.show_trace_headers(min(trace, frame.n_traces - 1), time_ms)
@@ -363,6 +367,9 @@ class GatherViewer(QWidget):
         self._sections[0].blank("Open a SEG-Y file to see its gathers")
         self._spectrum = SpectrumView()
         self._header_table = TraceHeaderTable()
+        self.parameter_test = ParameterTestPanel()
+        """Pick a parameter, give values, look (shown by the "Test parameter" button)."""
+        self.parameter_test.setVisible(False)
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -379,6 +386,10 @@ class GatherViewer(QWidget):
         top.addWidget(self._file_label)  # as wide as its text while there is room
         top.addWidget(self._flow_label, stretch=1)
         top.addWidget(self._navigator, stretch=1)
+        self.test_button = QPushButton("Test parameter")
+        self.test_button.setCheckable(True)
+        self.test_button.toggled.connect(self.parameter_test.setVisible)
+        top.addWidget(self.test_button)
         self.display_controls = QWidget()
         """Gather by, Display and Clip: how the gathers are grouped and drawn."""
         controls = QHBoxLayout(self.display_controls)
@@ -399,8 +410,10 @@ class GatherViewer(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(sections)
         left.addWidget(self._spectrum)
+        left.addWidget(self.parameter_test)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
+        left.setStretchFactor(2, 3)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(self._header_table)

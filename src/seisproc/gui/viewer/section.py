@@ -138,6 +138,12 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._clip = 1.0
         self._extent: tuple[float, ...] = ()
         self.empty = EmptyPlotMessage(self.plot)
+        self._refit_timer = QTimer(self)
+        """Owned by the view: deleted with it, so a refit queued just before the view is
+        deleted never fires into a dead widget (a bare ``singleShot`` would)."""
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.blank()
 
@@ -164,7 +170,7 @@ class SectionView(pg.GraphicsLayoutWidget):  # type: ignore[misc]
             self.empty.hide()
             # The axes come back once the layout runs; linked panels map their ranges by
             # on-screen height, so fit again then.
-            QTimer.singleShot(0, self._refit)
+            self._refit_timer.start()
         self._render()
         self._fit_range()
 
