@@ -241,8 +241,8 @@ class HistoryContract:
 
         assert store.cleanup(keep_days=90) == 3
         kept = {j.id for j in store.query(limit=None)}
-        assert kept == {"queued-old", "running-old", "paused-old", "cancelling-old",
-                        "interrupted-old", "completed-recent"}
+        assert kept == {"queued-old", "waiting-old", "running-old", "paused-old",
+                        "cancelling-old", "interrupted-old", "completed-recent"}
         assert store.job_events("completed-old") == []
         assert store.job_events("running-old") != []
         assert store.take_control_requests(["failed-old"]) == []
