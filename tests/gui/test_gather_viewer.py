@@ -314,3 +314,37 @@ def test_traces_are_placed_by_offset_only_when_offsets_step_evenly(offsets: list
     assert got == label
     expected = offsets if label == "Offset (m)" else list(range(1, len(offsets) + 1))
     np.testing.assert_array_equal(x, expected)
+
+
+def test_a_stacked_section_is_drawn_along_its_cdps() -> None:
+    """A stack or a migrated section has offset 0 on every trace: its axis is the CDP."""
+    x, label = trace_axis(np.zeros(5), np.array([200, 201, 202, 203, 204]))
+    assert label == "CDP"
+    np.testing.assert_array_equal(x, [200, 201, 202, 203, 204])
+    x, label = trace_axis(np.zeros(3), np.array([7, 7, 7]))  # one CDP: trace numbers
+    assert label == "Trace"
+    np.testing.assert_array_equal(x, [1, 2, 3])
+
+
+def test_the_viewer_reads_a_stacked_section_with_cdps_on_its_axis(tmp_path: Path) -> None:
+    """A file of one trace per CDP (offset 0), as a stack writes it, gathered as one
+    section: the frame's x axis is its CDP numbers."""
+    from seisproc.io import SurveyGeometry, synthesize_survey
+    from seisproc.io.headers import header_field, write_column
+    from seisproc.io.index import build_index
+
+    path = synthesize_survey(tmp_path / "stack.sgy",
+                             SurveyGeometry(shots=1, channels=24, samples=101))
+    with open_segy(path) as segy:
+        layout = segy.layout
+    records = np.memmap(path, dtype=layout.record_dtype(), mode="r+",
+                        offset=layout.data_offset, shape=(layout.n_traces,))
+    write_column(records["header"], header_field("cdp"), np.arange(300, 324), layout.endian)
+    write_column(records["header"], header_field("offset"), np.zeros(24), layout.endian)
+    records.flush()
+    del records
+    with open_segy(path) as segy:
+        section = build_index(np.zeros(segy.layout.n_traces, dtype=np.int64), "CDP")
+        frame = load_frame(segy, section, 0)
+    assert frame.x_label == "CDP"
+    np.testing.assert_array_equal(frame.x_positions, np.arange(300, 324))

@@ -17,7 +17,8 @@ from seisproc.errors import SeisprocError
 from seisproc.io.headers import HeaderField, header_field, known_header_keys, read_column
 from seisproc.io.index import GatherIndex
 from seisproc.io.segy import SegyFile
-from seisproc.processing.base import GatherContext, Processor
+from seisproc.jobs.units import gather_context
+from seisproc.processing.base import Processor
 from seisproc.processing.preview import amplitude_spectrum, preview_gather
 
 __all__ = ["GatherFrame", "load_frame", "trace_axis", "clip_value", "decode_headers",
@@ -91,16 +92,16 @@ def load_frame(segy: SegyFile, index: GatherIndex, gather: int,
     positions = index.positions(gather)
     samples, raw_headers = segy.read(positions[:max_traces])
     key_value = int(index.keys[gather])
-    offsets = segy.offsets_m(raw_headers)
+    context = gather_context(segy, raw_headers)  # what a job's processors are given
+    offsets = context.offsets_m
     dt_ms = segy.layout.sample_interval_ms
-    x_positions, x_label = trace_axis(offsets)
+    x_positions, x_label = trace_axis(offsets, context.cdps)
     freqs, before_db = amplitude_spectrum(samples, dt_ms)
     after = after_db = error = None
     if processors:
         try:
             where = f"{segy.path.name}: gather {index.key}={key_value}, "
-            after = preview_gather(processors, samples, GatherContext(dt_ms, offsets),
-                                   where).after
+            after = preview_gather(processors, samples, context, where).after
             after_db = amplitude_spectrum(after, dt_ms)[1]
         except SeisprocError as exc:
             error = str(exc)
@@ -109,20 +110,28 @@ def load_frame(segy: SegyFile, index: GatherIndex, gather: int,
                        after, after_db, error, len(positions))
 
 
-def trace_axis(offsets_m: np.ndarray) -> tuple[np.ndarray, str]:
+def trace_axis(offsets_m: np.ndarray | None,
+               cdps: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """Trace positions along the x axis and its label.
 
     Offsets when they step evenly in one direction (a shot gather sorted by channel), so
-    the axis reads in metres; otherwise trace numbers from 1, since an image needs a
-    regular grid and repeated or scattered offsets would pile traces on one another.
+    the axis reads in metres; else CDP numbers when they do (a stacked or migrated
+    section, whose offsets are all 0); otherwise trace numbers from 1, since an image
+    needs a regular grid and repeated or scattered values would pile traces up.
     """
-    offsets = np.asarray(offsets_m, dtype=np.float64)
-    if len(offsets) >= 2:
-        steps = np.diff(offsets)
-        mean = float(offsets[-1] - offsets[0]) / (len(offsets) - 1)
-        if mean != 0 and np.all(np.abs(steps - mean) <= _UNIFORM_TOLERANCE * abs(mean)):
-            return offsets, "Offset (m)"
-    return np.arange(1, len(offsets) + 1, dtype=np.float64), "Trace"
+    for values, label in ((offsets_m, "Offset (m)"), (cdps, "CDP")):
+        if values is not None and _evenly_stepped(np.asarray(values, dtype=np.float64)):
+            return np.asarray(values, dtype=np.float64), label
+    count = len(offsets_m) if offsets_m is not None else len(cdps) if cdps is not None else 0
+    return np.arange(1, count + 1, dtype=np.float64), "Trace"
+
+
+def _evenly_stepped(values: np.ndarray) -> bool:
+    if len(values) < 2:
+        return False
+    mean = float(values[-1] - values[0]) / (len(values) - 1)
+    steps = np.diff(values)
+    return mean != 0 and bool(np.all(np.abs(steps - mean) <= _UNIFORM_TOLERANCE * abs(mean)))
 
 
 def clip_value(data: np.ndarray, percentile: float) -> float:
