@@ -22,6 +22,7 @@ from seisproc.io.writer import commit_output
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.history_writer import HistoryWriter
 from seisproc.jobs.model import Job, JobError, JobState
+from seisproc.jobs.staging import flow_of, remove_intermediates
 from seisproc.jobs.transitions import transition
 
 __all__ = ["CommitOutcome", "commit_job"]
@@ -39,6 +40,8 @@ class CommitOutcome:
     kept: Path | None = None
     """Where the processed traces were left when the final name was taken by another
     file: the partial output, kept so that hours of processing are not thrown away."""
+    next_stage: bool = False
+    """A stage before the last ended: its output is the next stage's input, to plan."""
 
 
 def commit_job(job: Job, partial: Path, writer: HistoryWriter,
@@ -58,6 +61,9 @@ def commit_job(job: Job, partial: Path, writer: HistoryWriter,
     if writer.save(completed, report_failure=False, settle=False).result():
         with contextlib.suppress(OSError):
             checkpoints.remove(job.id)  # the output is whole: a resume would redo it all
+        flow = flow_of(job.flow)
+        if flow is not None:
+            remove_intermediates(flow, job.id)
         return CommitOutcome(job=completed)
     _roll_back(final, partial)
     return CommitOutcome(error=JobError("HistoryError", (

@@ -1,0 +1,192 @@
+"""Flows with stages run as one job: shots filtered by FFID, then NMO and stack by CDP.
+
+The reference is the kernels applied by hand in this test (bandpass on each shot, then
+NMO and :func:`stack_gather` on each CMP gathered from the filtered shots), never the
+engine's own output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import segyio
+
+from engine_faults import sleepy_processor
+from seisproc.io.headers import header_field, read_column
+from seisproc.io.index import gather_index
+from seisproc.io.segy import open_segy
+from seisproc.io.synth import SurveyGeometry
+from seisproc.io.synth_geology import LayeredEarth, synthesize_imaging_line
+from seisproc.jobs.checkpoints import CheckpointStore
+from seisproc.jobs.manager import JobManager
+from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
+from seisproc.jobs.model import JobState
+from seisproc.jobs.units import gather_context
+from seisproc.processing import create_processor
+from seisproc.processing.flow import Flow
+from seisproc.processing.imaging import VelocityTable, stack_gather, write_velocity_table
+
+S = JobState
+GEOMETRY = SurveyGeometry(shots=12, channels=24, samples=401, dt_ms=4.0)
+EARTH = LayeredEarth(dipping=None, diffractor=None, noise=0.05)
+BANDPASS = {"f1": 4, "f2": 8, "f3": 60, "f4": 80}
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small geology line (``seisproc synth --geology``) and its true velocity table."""
+    folder = tmp_path_factory.mktemp("line")
+    shots = synthesize_imaging_line(folder / "shots.sgy", GEOMETRY, EARTH)
+    times = np.concatenate([[0.0], EARTH.zero_offset_times_ms()])
+    vrms = np.concatenate([[EARTH.velocities_m_s[0]], EARTH.rms_velocities_m_s()])
+    table = write_velocity_table(folder / "vel.csv",
+                                 VelocityTable.from_picks(np.full(times.size, 1), times, vrms))
+    return shots, table
+
+
+def stack_flow(line: tuple[Path, Path], out: Path, slow_ms: float = 0.0,
+               **extra: object) -> Flow:
+    shots, table = line
+    second = [{"nmo": {"velocities": str(table), "stretch_mute_percent": 30}}, {"stack": {}}]
+    if slow_ms:
+        second.insert(0, {"test_sleepy": {"ms": slow_ms}})
+    return Flow.from_mapping({
+        "name": "line-stack", "input": str(shots), "output": str(out), **extra,
+        "stages": [{"gather_by": "ffid", "steps": [{"bandpass": BANDPASS}]},
+                   {"gather_by": "cdp", "steps": second}]})
+
+
+def engine(tmp_path: Path, store: MemoryJobStore | None = None) -> JobManager:
+    return JobManager(store or MemoryJobStore(), lambda: ThreadExecutor(workers=2),
+                      CheckpointStore(tmp_path / "ckpt"), gathers_per_unit=1)
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> Iterator[JobManager]:
+    m = engine(tmp_path)
+    yield m
+    m.close(active="cancel")
+
+
+def by_hand(shots: Path, table: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CDPs, stacked traces and folds: bandpass per shot, then NMO and stack per CDP."""
+    bandpass = create_processor("bandpass", BANDPASS)
+    nmo = create_processor("nmo", {"velocities": str(table), "stretch_mute_percent": 30})
+    with open_segy(shots) as segy:
+        filtered = np.zeros((segy.layout.n_traces, segy.layout.n_samples), np.float32)
+        shot_index = gather_index(segy, "ffid", cache=False)
+        for g in range(len(shot_index)):
+            positions = shot_index.positions(g).astype(np.int64)
+            samples, headers = segy.read(positions)
+            filtered[positions] = bandpass.apply(samples, gather_context(segy, headers))
+        cdp_index = gather_index(segy, "cdp", cache=False)
+        stacks, folds = [], []
+        for g in range(len(cdp_index)):
+            positions = cdp_index.positions(g).astype(np.int64)
+            _, headers = segy.read(positions)
+            corrected = nmo.apply(filtered[positions], gather_context(segy, headers))
+            stacked = stack_gather(np.asarray(corrected, dtype=np.float32))
+            stacks.append(stacked.samples)
+            folds.append(stacked.fold)
+        return np.asarray(cdp_index.keys), np.stack(stacks), np.array(folds)
+
+
+def hidden_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_two_stages_give_one_trace_per_cdp_equal_to_the_kernels_by_hand(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "stack.sgy"
+    job = manager.wait(manager.submit(stack_flow(line, out)).id, timeout_s=120)
+    assert job.state is S.COMPLETED, job.message
+    cdps, expected, folds = by_hand(*line)
+    with segyio.open(out, ignore_geometry=True) as f:
+        assert f.tracecount == len(cdps)
+        got_cdps = f.attributes(segyio.TraceField.CDP)[:]
+        assert list(got_cdps) == sorted(got_cdps) == list(cdps)
+        assert set(f.attributes(segyio.TraceField.offset)[:]) == {0}
+        assert list(f.attributes(segyio.TraceField.NStackedTraces)[:]) == list(folds)
+        got = f.trace.raw[:]
+    scale = float(np.abs(expected).max())
+    np.testing.assert_allclose(got, expected, atol=1e-5 * scale, rtol=0)
+    assert job.progress.units_done == job.progress.units_total
+    assert job.progress.traces_total == GEOMETRY.shots * GEOMETRY.channels * 2
+    assert hidden_files(tmp_path) == []  # the intermediate is removed on completion
+
+
+def test_stack_keeps_the_first_live_traces_headers_with_offset_zero(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "stack.sgy"
+    manager.wait(manager.submit(stack_flow(line, out)).id, timeout_s=120)
+    with open_segy(line[0]) as shots, open_segy(out) as stacked:
+        index = gather_index(shots, "cdp", cache=False)
+        first = shots.read_records(index.positions(3).astype(np.int64)[:1])["header"]
+        header = stacked.read_records(np.array([3]))["header"]
+        endian = shots.layout.endian
+        for key in ("cdp", "cdpx", "cdpy", "ffid"):
+            field = header_field(key)
+            assert read_column(header, field, endian)[0] == read_column(first, field, endian)[0]
+
+
+def test_keep_intermediate_keeps_the_first_stages_output(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "kept.sgy"
+    job = manager.wait(manager.submit(stack_flow(line, out, keep_intermediate=True)).id, 120)
+    assert job.state is S.COMPLETED
+    kept = hidden_files(tmp_path)
+    assert kept == [f".kept.sgy.{job.id}.stage1.seisproc-intermediate"]
+    with segyio.open(tmp_path / kept[0], ignore_geometry=True) as f:
+        assert f.tracecount == GEOMETRY.shots * GEOMETRY.channels
+
+
+def test_paused_mid_stage_two_and_resumed_by_another_process_is_byte_identical(
+        line: tuple[Path, Path], tmp_path: Path) -> None:
+    out, direct = tmp_path / "resumed.sgy", tmp_path / "direct.sgy"
+    with sleepy_processor():
+        first = engine(tmp_path)
+        job = first.submit(stack_flow(line, out, slow_ms=15))
+        first.wait(job.id, 60, until=lambda j: "stage 2" in j.message
+                   and j.progress.units_done >= GEOMETRY.shots + 3)
+        first.close(active="pause")
+        assert first.get(job.id).state is S.PAUSED
+        assert not out.exists()
+        second = JobManager(first.store, lambda: ThreadExecutor(2),
+                            CheckpointStore(tmp_path / "ckpt"), gathers_per_unit=4)
+        try:
+            taken = second.store.take_over(job.id, second.owner, 30, owner_dead=True)
+            second.store.save_job(taken or job)
+            resumed = second.resume(job.id)
+            assert second.wait(resumed.id, 120).state is S.COMPLETED
+            again = second.wait(second.submit(stack_flow(line, direct, slow_ms=15)).id, 120)
+            assert again.state is S.COMPLETED
+        finally:
+            second.close(active="cancel")
+    assert out.read_bytes()[3200:] == direct.read_bytes()[3200:]
+    assert hidden_files(tmp_path) == []
+
+
+def test_cancel_mid_stage_two_removes_the_intermediate_and_the_partial(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "cancelled.sgy"
+    with sleepy_processor():
+        job = manager.submit(stack_flow(line, out, slow_ms=15))
+        manager.wait(job.id, 60, until=lambda j: "stage 2" in j.message)
+        assert any(".stage1.seisproc-intermediate" in n for n in hidden_files(tmp_path))
+        manager.cancel(job.id)
+        assert manager.wait(job.id, 30).state is S.CANCELLED
+    assert hidden_files(tmp_path) == [] and not out.exists()
+
+
+def test_a_stack_gathered_by_ffid_fails_before_any_work(line: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    from seisproc.errors import FlowError
+    mapping = stack_flow(line, tmp_path / "x.sgy").to_mapping()
+    mapping["stages"][1]["gather_by"] = "ffid"
+    with pytest.raises(FlowError, match="stack averages the traces of a CMP: put it in a "
+                                        "stage with gather_by: cdp"):
+        Flow.from_mapping(mapping)
+    assert list(tmp_path.iterdir()) == []
