@@ -25,7 +25,6 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 import numpy as np

@@ -35,8 +35,8 @@ from seisproc.jobs.fingerprint import (
     plan_fingerprint,
 )
 from seisproc.jobs.model import Job, JobState
-from seisproc.jobs.ports import HeaderScanner
 from seisproc.jobs.plan import JobPlan, check_output_path, check_processors, plan_job
+from seisproc.jobs.ports import HeaderScanner
 from seisproc.jobs.staging import (
     StageProgress,
     job_files,

@@ -106,10 +106,14 @@ class Flow(pydantic.BaseModel):
                 verb = "belongs" if len(mixed) == 1 else "belong"
                 raise ValueError(f"{' and '.join(mixed)} {verb} to each stage of a flow "
                                  "with stages; move it under 'stages'")
-        elif isinstance(data, dict) and not data.get("steps"):
+        return data
+
+    @pydantic.model_validator(mode="after")
+    def _has_steps(self) -> Flow:
+        if self.stages is None and not self.steps:
             raise ValueError("field 'steps' is required (or 'stages', each with its own "
                              "gather_by and steps)")
-        return data
+        return self
 
     @pydantic.field_validator("stages")
     @classmethod
