@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import threading
+
 import numpy as np
 import pytest
 import segyio
@@ -24,6 +26,8 @@ from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
 from seisproc.jobs.model import JobState
+from seisproc.jobs.ports import Completion, JobSpec
+from seisproc.jobs.units import WorkUnit
 from seisproc.jobs.units import gather_context
 from seisproc.processing import create_processor
 from seisproc.processing.flow import Flow
@@ -190,3 +194,60 @@ def test_a_stack_gathered_by_ffid_fails_before_any_work(line: tuple[Path, Path],
                                         "stage with gather_by: cdp"):
         Flow.from_mapping(mapping)
     assert list(tmp_path.iterdir()) == []
+
+
+class LosesStageTwoWorkers(ThreadExecutor):
+    """Loses the worker of every third stage-2 unit once, as a node dying mid-stage."""
+
+    def __init__(self) -> None:
+        super().__init__(workers=2)
+        self.lost: set[int] = set()
+        self._lost_lock = threading.Lock()
+
+    def _run(self, spec: JobSpec, unit: WorkUnit, stop: threading.Event) -> None:
+        with self._lost_lock:
+            lose = spec.flow.gather_by == "cdp" and unit.number % 3 == 1 \
+                and unit.number not in self.lost
+            if lose:
+                self.lost.add(unit.number)
+        if lose:
+            self._done.put(Completion(spec.job_id, unit, worker_lost=True, node="node-9"))
+            return
+        super()._run(spec, unit, stop)
+
+
+def test_workers_lost_in_stage_two_are_retried_to_the_same_stack(
+        line: tuple[Path, Path], tmp_path: Path) -> None:
+    losing = LosesStageTwoWorkers()
+    m = JobManager(MemoryJobStore(), lambda: losing, CheckpointStore(tmp_path / "ckpt"),
+                   gathers_per_unit=1)
+    try:
+        job = m.wait(m.submit(stack_flow(line, tmp_path / "lossy.sgy")).id, 120)
+        clean = m.wait(m.submit(stack_flow(line, tmp_path / "clean.sgy")).id, 120)
+    finally:
+        m.close(active="cancel")
+    assert job.state is S.COMPLETED and clean.state is S.COMPLETED, job.message
+    assert len(losing.lost) > 5
+    lossy, direct = (tmp_path / "lossy.sgy").read_bytes(), (tmp_path / "clean.sgy").read_bytes()
+    assert lossy[3200:] == direct[3200:]
+
+
+def test_a_checkpoint_of_an_ended_stage_starts_the_next_one(tmp_path: Path) -> None:
+    """A crash between a stage's hand-over (its intermediate whole) and the next stage's
+    plan: the resume starts the next stage, not the first."""
+    from seisproc.jobs.fingerprint import InputIdentity, PlanFingerprint
+    from seisproc.jobs.staging import intermediate_path, stage_partial_path, stage_to_run
+    flow = Flow.from_mapping({"name": "s", "input": str(tmp_path / "in.sgy"),
+                              "output": str(tmp_path / "out.sgy"), "stages": [
+                                  {"gather_by": "ffid", "steps": [{"agc": {"window_ms": 200}}]},
+                                  {"gather_by": "cdp", "steps": [{"stack": {}}]}]})
+    stage_one = PlanFingerprint(InputIdentity("in", 1, 0, "0"), "f", 1, 2, 8, stage=1)
+    assert stage_to_run(flow, "j", None) == (1, False)
+    assert stage_to_run(flow, "j", stage_one) == (1, False)  # nothing on disk: start over
+    stage_partial_path(flow, "j", 1).write_bytes(b"")
+    assert stage_to_run(flow, "j", stage_one) == (1, True)
+    stage_partial_path(flow, "j", 1).rename(intermediate_path(flow.output, "j", 1))
+    assert stage_to_run(flow, "j", stage_one) == (2, False)
+    stage_two = PlanFingerprint(InputIdentity("i", 1, 0, "0"), "f", 1, 2, 8, stage=2)
+    stage_partial_path(flow, "j", 2).write_bytes(b"")
+    assert stage_to_run(flow, "j", stage_two) == (2, True)
