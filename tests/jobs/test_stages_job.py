@@ -7,10 +7,9 @@ engine's own output.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-import threading
 
 import numpy as np
 import pytest
@@ -27,8 +26,7 @@ from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
 from seisproc.jobs.model import JobState
 from seisproc.jobs.ports import Completion, JobSpec
-from seisproc.jobs.units import WorkUnit
-from seisproc.jobs.units import gather_context
+from seisproc.jobs.units import WorkUnit, gather_context
 from seisproc.processing import create_processor
 from seisproc.processing.flow import Flow
 from seisproc.processing.imaging import VelocityTable, stack_gather, write_velocity_table
@@ -251,3 +249,36 @@ def test_a_checkpoint_of_an_ended_stage_starts_the_next_one(tmp_path: Path) -> N
     stage_two = PlanFingerprint(InputIdentity("i", 1, 0, "0"), "f", 1, 2, 8, stage=2)
     stage_partial_path(flow, "j", 2).write_bytes(b"")
     assert stage_to_run(flow, "j", stage_two) == (2, True)
+
+
+def test_a_third_stage_by_section_migrates_the_stack_as_phase_shift_migration_does(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    from seisproc.processing.imaging import phase_shift_migration
+    from seisproc.processing.imaging.migration import migration_velocity
+    from seisproc.processing.imaging.velocity import read_velocity_table
+    shots, table = line
+    mapping = stack_flow(line, tmp_path / "migrated.sgy").to_mapping()
+    spacing = GEOMETRY.group_interval_m / 2
+    mapping["stages"].append({"gather_by": "section", "steps": [{"phase_shift_migration": {
+        "velocities": str(table), "trace_spacing_m": spacing}}]})
+    job = manager.wait(manager.submit(Flow.from_mapping(mapping)).id, timeout_s=120)
+    assert job.state is S.COMPLETED, job.message
+    cdps, section, _ = by_hand(shots, table)
+    vrms = migration_velocity(read_velocity_table(table), cdps, GEOMETRY.samples, GEOMETRY.dt_ms)
+    expected = phase_shift_migration(section, GEOMETRY.dt_ms, spacing, vrms)
+    with segyio.open(tmp_path / "migrated.sgy", ignore_geometry=True) as f:
+        assert list(f.attributes(segyio.TraceField.CDP)[:]) == list(cdps)
+        got = f.trace.raw[:]
+    np.testing.assert_allclose(got, expected, atol=1e-4 * float(np.abs(expected).max()), rtol=0)
+    assert hidden_files(tmp_path) == []
+
+
+def test_migration_in_a_stage_gathered_by_cdp_is_refused(line: tuple[Path, Path],
+                                                         tmp_path: Path) -> None:
+    from seisproc.errors import FlowError
+    mapping = stack_flow(line, tmp_path / "x.sgy").to_mapping()
+    mapping["stages"].append({"gather_by": "cdp", "steps": [{"phase_shift_migration": {
+        "velocities": str(line[1]), "trace_spacing_m": 12.5}}]})
+    with pytest.raises(FlowError, match="stage 3: step 1 .*put it in a stage with "
+                                        "gather_by: section"):
+        Flow.from_mapping(mapping)

@@ -28,6 +28,9 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "mute": {"offsets_m": [0, 2000], "times_ms": [100, 900], "side": "bottom"},
     "nmo": {"velocities": str(Path(__file__).with_name("one_location_vel.csv"))},
     "stack": {},
+    "phase_shift_migration": {
+        "velocities": str(Path(__file__).with_name("one_location_vel.csv")),
+        "trace_spacing_m": 12.5},
 }
 
 

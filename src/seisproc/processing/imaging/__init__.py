@@ -6,7 +6,11 @@ The migrations (a whole section) are pure functions here (see the architecture p
 "Imaging" section).
 """
 
-from seisproc.processing.imaging.migration import kirchhoff_time_migration, phase_shift_migration
+from seisproc.processing.imaging.migration import (
+    PhaseShiftMigration,
+    kirchhoff_time_migration,
+    phase_shift_migration,
+)
 from seisproc.processing.imaging.nmo import NMO, NMOParams, moveout_times_ms
 from seisproc.processing.imaging.semblance import (
     SemblancePanel,
@@ -26,6 +30,7 @@ __all__ = [
     "COLUMNS",
     "NMO",
     "NMOParams",
+    "PhaseShiftMigration",
     "SemblancePanel",
     "Stack",
     "StackedTrace",
