@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from seisproc.errors import FlowError, ParameterError
 from seisproc.processing.base import Processor, create_processor, processor_class
 from seisproc.processing.device import Device
 
-__all__ = ["Flow", "Stage", "Step", "load_flow"]
+__all__ = ["Flow", "Stage", "Step", "all_steps", "load_flow"]
 
 
 class Step(pydantic.BaseModel):
@@ -208,6 +209,19 @@ class Flow(pydantic.BaseModel):
             lines.append(f"STAGE {number} by {stage.gather_by}")
             lines += [f"{i}. {s.build().describe()}" for i, s in enumerate(stage.steps, start=1)]
         return lines
+
+
+def all_steps(flow: Mapping[str, Any]) -> list[Any]:
+    """The steps of a flow mapping, of every stage in turn for a flow with ``stages``.
+
+    >>> all_steps({"stages": [{"steps": [{"agc": {}}]}, {"steps": [{"stack": {}}]}]})
+    [{'agc': {}}, {'stack': {}}]
+    """
+    steps = list(flow.get("steps") or ())
+    for stage in flow.get("stages") or ():
+        if isinstance(stage, Mapping):
+            steps += list(stage.get("steps") or ())
+    return steps
 
 
 def load_flow(path: str | os.PathLike[str]) -> Flow:
