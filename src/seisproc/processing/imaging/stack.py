@@ -82,7 +82,7 @@ class Stack(Processor):
     def reduce(self, gather: Array, context: GatherContext) -> Reduced:
         xp, x = as_gather(gather)
         stacked = stack_gather(x)
-        live = np.asarray(xp.any(x != 0, axis=-1))  # a few bytes back to the host
-        first_live = int(np.argmax(live)) if live.any() else 0
+        live = xp.astype(xp.any(x != 0, axis=-1), xp.int32)
+        first_live = int(xp.argmax(live))  # the first live trace; 0 when none is
         return Reduced(xp.reshape(stacked.samples, (1, -1)), np.array([first_live]),
                        {"offset": np.array([0]), "nhs": np.array([stacked.fold])})
