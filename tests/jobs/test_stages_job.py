@@ -28,7 +28,7 @@ from seisproc.jobs.model import JobState
 from seisproc.jobs.ports import Completion, JobSpec
 from seisproc.jobs.units import WorkUnit, gather_context
 from seisproc.processing import create_processor
-from seisproc.processing.flow import Flow
+from seisproc.processing.flow import Flow, Step
 from seisproc.processing.imaging import VelocityTable, stack_gather, write_velocity_table
 
 S = JobState
@@ -282,3 +282,35 @@ def test_migration_in_a_stage_gathered_by_cdp_is_refused(line: tuple[Path, Path]
     with pytest.raises(FlowError, match="stage 3: step 1 .*put it in a stage with "
                                         "gather_by: section"):
         Flow.from_mapping(mapping)
+
+
+def test_panels_refuse_a_flow_with_stages_saying_what_to_write(line: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    from seisproc.errors import SeisprocError
+    from seisproc.jobs.panels import check_panels
+    with pytest.raises(SeisprocError, match="write the stage to test as a one-stage flow"):
+        check_panels([stack_flow(line, tmp_path / "x.sgy")], [1])
+
+
+def test_a_one_stage_flow_is_its_own_stage_with_the_files_and_plan_it_always_had(
+        line: tuple[Path, Path], tmp_path: Path) -> None:
+    from seisproc.jobs.plan import partial_path_for
+    from seisproc.jobs.staging import job_files, stage_flow
+    flow = Flow.from_mapping({"name": "bp", "input": str(line[0]),
+                              "output": str(tmp_path / "bp.sgy"),
+                              "steps": [{"bandpass": BANDPASS}]})
+    assert stage_flow(flow, 1, "j") is flow
+    assert job_files(flow, "j") == [partial_path_for(flow.output, "j")]
+    slow = flow.model_copy(update={"steps": [Step(processor="test_sleepy",
+                                                  params={"ms": 50}), *flow.steps]})
+    checkpoints = CheckpointStore(tmp_path / "ckpt")
+    m = JobManager(MemoryJobStore(), lambda: ThreadExecutor(2), checkpoints,
+                   gathers_per_unit=1)
+    with sleepy_processor():
+        try:
+            job = m.submit(slow)
+            m.wait(job.id, 60, until=lambda j: j.progress.units_done >= 1)
+            assert "stage" not in checkpoints.plan_path(job.id).read_text()  # as before
+            assert m.wait(job.id, 60).state is S.COMPLETED
+        finally:
+            m.close(active="cancel")

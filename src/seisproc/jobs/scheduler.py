@@ -31,24 +31,21 @@ from typing import Any
 
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import release_claim
-from seisproc.io.writer import discard_output
 from seisproc.jobs import starting
 from seisproc.jobs.checkpoints import CheckpointStore
-from seisproc.jobs.committing import CommitOutcome, commit_job
+from seisproc.jobs.committing import CommitOutcome, commit_job, hand_over
 from seisproc.jobs.decisions import Effect, Event, decide
 from seisproc.jobs.dispatching import collect_units, dispatch_units
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.history_writer import HistoryWriter
 from seisproc.jobs.model import Job, JobError, JobState
-from seisproc.jobs.plan import partial_path_for
 from seisproc.jobs.ports import DurationPredictor, Executor, JobSpec
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.running import JobRun
-from seisproc.jobs.staging import finish_stage, flow_of, job_files
+from seisproc.jobs.staging import remove_job_files
 from seisproc.jobs.starting import RunStart, ScanProgress, plan_run
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.jobs.waiting import Judged, WaitingJudge
-from seisproc.processing.flow import Flow
 
 __all__ = ["Scheduler", "Request", "Outcome"]
 
@@ -82,17 +79,6 @@ class Outcome:
     event: Event
     job_id: str
     payload: Any = None
-
-
-def _remove_job_files(job: Job, keep_partial: bool) -> None:
-    """Every file the job made (each stage's partial output and intermediate), but the
-    last stage's partial output when the commit kept it."""
-    partial = partial_path_for(Path(job.output), job.id)
-    flow = flow_of(job.flow)
-    files = [partial] if flow is None else job_files(flow, job.id)
-    for path in files:
-        if not (keep_partial and path == partial):
-            discard_output(path)
 
 
 class Scheduler:
@@ -306,7 +292,7 @@ class Scheduler:
         elif effect is Effect.REMOVE_FILES:
             keep = run is not None and run.keep_partial
             if job.output:
-                _remove_job_files(job, keep_partial=keep)
+                remove_job_files(job.flow, job.output, job.id, keep_partial=keep)
             self.checkpoints.remove(job.id)
         elif effect is Effect.RELEASE:
             self._release(job)
@@ -338,7 +324,8 @@ class Scheduler:
         if run is not None and self.executor is not None:
             self.executor.release_job(job_id)
         if remove_files:
-            _remove_job_files(self.jobs[job_id], keep_partial=False)
+            job = self.jobs[job_id]
+            remove_job_files(job.flow, job.output, job_id, keep_partial=False)
             self.checkpoints.remove(job_id)
 
     # ------------------------------------------------------------------ outcomes
@@ -407,15 +394,9 @@ class Scheduler:
             self.on(job_id, Event.COMMIT_FAILED, error=outcome.error)
 
     def _finish_stage(self, job: Job, run: JobRun) -> None:
-        """A stage before the last is done: its output becomes the next one's input
-        (synced, renamed), on a thread of its own as a commit is."""
-        try:
-            finish_stage(Flow.model_validate(job.flow), job.id, run.stage.stage)
-            outcome = CommitOutcome(next_stage=True)
-        except Exception as exc:
-            outcome = CommitOutcome(error=JobError(type(exc).__name__, (
-                f"job {job.id}: stage {run.stage.stage} could not hand its output on: "
-                f"{exc}"), traceback.format_exc()))
+        """A stage before the last is done: its output becomes the next one's input, on a
+        thread of its own as a commit is (:func:`~seisproc.jobs.committing.hand_over`)."""
+        outcome = hand_over(job, run.stage.stage)
         event = Event.COMMITTED if outcome.next_stage else Event.COMMIT_FAILED
         self.post(Outcome(event, job.id, outcome))
 

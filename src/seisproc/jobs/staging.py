@@ -38,7 +38,8 @@ from seisproc.jobs.fingerprint import PlanFingerprint
 from seisproc.processing.flow import Flow
 
 __all__ = ["SECTION", "StageProgress", "flow_of", "n_stages", "stage_flow", "intermediate_path",
-           "stage_partial_path", "job_files", "remove_intermediates", "finish_stage",
+           "stage_partial_path", "stage_partial_path_of", "job_files", "remove_job_files",
+           "remove_intermediates", "finish_stage",
            "stage_to_run", "section_index", "stage_progress"]
 
 SECTION = "section"
@@ -67,8 +68,9 @@ def intermediate_path(output: Path, job_id: str, number: int) -> Path:
 def stage_partial_path(flow: Flow, job_id: str, number: int) -> Path:
     """The file stage ``number`` writes into while it runs. The last stage's is the
     one-stage job's partial output, committed under the output's name."""
-    suffix = job_id if number == n_stages(flow) else f"{job_id}.stage{number}"
-    return flow.output.with_name(f".{flow.output.name}.{suffix}.seisproc-partial")
+    if number == n_stages(flow):
+        return stage_partial_path_of(flow.output, job_id)
+    return flow.output.with_name(f".{flow.output.name}.{job_id}.stage{number}.seisproc-partial")
 
 
 def stage_flow(flow: Flow, number: int, job_id: str) -> Flow:
@@ -90,6 +92,23 @@ def job_files(flow: Flow, job_id: str) -> list[Path]:
     count = n_stages(flow)
     files = [stage_partial_path(flow, job_id, k) for k in range(1, count + 1)]
     return files + [intermediate_path(flow.output, job_id, k) for k in range(1, count)]
+
+
+def remove_job_files(flow_mapping: dict[str, Any], output: str, job_id: str,
+                     keep_partial: bool) -> None:
+    """Every file a job made (each stage's partial output and intermediate), but the
+    last stage's partial output when ``keep_partial`` (a commit that found the output's
+    name taken keeps it)."""
+    partial = stage_partial_path_of(Path(output), job_id)
+    flow = flow_of(flow_mapping)
+    for path in [partial] if flow is None else job_files(flow, job_id):
+        if not (keep_partial and path == partial):
+            discard_output(path)
+
+
+def stage_partial_path_of(output: Path, job_id: str) -> Path:
+    """The last stage's partial output (a one-stage job's): the file its commit renames."""
+    return output.with_name(f".{output.name}.{job_id}.seisproc-partial")
 
 
 def remove_intermediates(flow: Flow, job_id: str) -> None:
