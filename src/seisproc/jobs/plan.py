@@ -145,7 +145,7 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
              gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT, create: bool = True,
              scan: ScanRanges | None = None,
              on_scanned: Callable[[int, int], None] | None = None,
-             partial: Path | None = None) -> JobPlan:
+             partial: Path | None = None, cache: bool = True) -> JobPlan:
     """Validate ``flow`` (one stage) against its data, index the input and pre-create
     the output.
 
@@ -153,6 +153,8 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
     ``scan`` reads the gather key's header column on the workers (see
     :mod:`seisproc.io.scan`); ``on_scanned`` hears the traces read so far. ``partial``:
     the file to write (a stage's; by default the output's hidden partial with ``tag``).
+    ``cache=False`` leaves the index out of the index cache (a stage's intermediate,
+    read by one job).
     A last step that changes the trace count (``stack``) makes an output of its count,
     each gather's traces in gather order (CDPs ascending).
     """
@@ -164,7 +166,8 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
         if flow.gather_by.strip().lower() == "section":
             index = section_index(lay.n_traces)
         else:
-            index = gather_index(segy, flow.gather_by, scan=scan, on_scanned=on_scanned)
+            index = gather_index(segy, flow.gather_by, scan=scan, on_scanned=on_scanned,
+                                 cache=cache)
         partial = partial if partial is not None else partial_path_for(flow.output, tag)
         out_starts = output_starts(flow, index)
         n_out = index.n_traces if out_starts is None else int(out_starts[-1])

@@ -104,7 +104,8 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
     last = number == n_stages(whole)
     if resume and recorded is not None:
         plan = plan_job(flow, tag=job.id, create=False, scan=scan, on_scanned=on_scanned,
-                        gathers_per_unit=recorded.gathers_per_unit, partial=partial)
+                        gathers_per_unit=recorded.gathers_per_unit, partial=partial,
+                        cache=number == 1)
         now = _fingerprint(whole, flow, plan, recorded.gathers_per_unit, number)
         changes = plan_changes(recorded, now)
         if changes:
@@ -117,7 +118,7 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
         claim_output(Path(whole.output), job.id, job.owner)
     plan = plan_job(flow, overwrite=job.overwrite or not last, tag=job.id, scan=scan,
                     on_scanned=on_scanned, gathers_per_unit=gathers_per_unit,
-                    partial=partial)
+                    partial=partial, cache=number == 1)
     fingerprint = _fingerprint(whole, flow, plan, gathers_per_unit, number)
     checkpoints.begin(job.id, fingerprint)
     return RunStart(flow, plan, UnitSet(), fingerprint,

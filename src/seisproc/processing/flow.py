@@ -68,8 +68,10 @@ class Stage(pydantic.BaseModel):
     """A trace-header key, or ``section``: the whole file as one gather."""
     steps: list[Step] = pydantic.Field(min_length=1)
 
-    _parse_steps = pydantic.field_validator("steps", mode="before")(
-        lambda cls, value: _steps_from_mappings(value))
+    @pydantic.field_validator("steps", mode="before")
+    @classmethod
+    def _steps_from_mappings(cls, value: Any) -> Any:
+        return _steps_from_mappings(value)
 
     def to_yaml_obj(self) -> dict[str, Any]:
         return {"gather_by": self.gather_by, "steps": [s.to_yaml_obj() for s in self.steps]}
@@ -95,8 +97,10 @@ class Flow(pydantic.BaseModel):
     """``auto``: GPU workers when the cluster has them, else CPU; ``cpu``; ``gpu``: refused
     at submission on a cluster without a GPU (see :mod:`seisproc.processing.device`)."""
 
-    _parse_steps = pydantic.field_validator("steps", mode="before")(
-        lambda cls, value: _steps_from_mappings(value))
+    @pydantic.field_validator("steps", mode="before")
+    @classmethod
+    def _steps_from_mappings(cls, value: Any) -> Any:
+        return _steps_from_mappings(value)
 
     @pydantic.model_validator(mode="before")
     @classmethod
