@@ -314,3 +314,12 @@ def test_a_one_stage_flow_is_its_own_stage_with_the_files_and_plan_it_always_had
             assert m.wait(job.id, 60).state is S.COMPLETED
         finally:
             m.close(active="cancel")
+
+
+def test_the_stacks_textual_header_records_the_whole_flow(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "stack.sgy"
+    manager.wait(manager.submit(stack_flow(line, out)).id, timeout_s=120)
+    with segyio.open(out, ignore_geometry=True) as f:
+        text = segyio.tools.wrap(f.text[0])
+    assert "2 stages" in text and "STAGE 2 by cdp" in text and "stack()" in text

@@ -145,7 +145,8 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
              gathers_per_unit: int = DEFAULT_GATHERS_PER_UNIT, create: bool = True,
              scan: ScanRanges | None = None,
              on_scanned: Callable[[int, int], None] | None = None,
-             partial: Path | None = None, cache: bool = True) -> JobPlan:
+             partial: Path | None = None, cache: bool = True,
+             provenance: list[str] | None = None) -> JobPlan:
     """Validate ``flow`` (one stage) against its data, index the input and pre-create
     the output.
 
@@ -154,7 +155,8 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
     :mod:`seisproc.io.scan`); ``on_scanned`` hears the traces read so far. ``partial``:
     the file to write (a stage's; by default the output's hidden partial with ``tag``).
     ``cache=False`` leaves the index out of the index cache (a stage's intermediate,
-    read by one job).
+    read by one job). ``provenance``: the lines stamped in the output's textual header
+    (by default the flow's summary; a stage's run stamps the whole flow's).
     A last step that changes the trace count (``stack``) makes an output of its count,
     each gather's traces in gather order (CDPs ascending).
     """
@@ -173,8 +175,8 @@ def plan_job(flow: Flow, *, overwrite: bool = False, tag: str = "",
         n_out = index.n_traces if out_starts is None else int(out_starts[-1])
         out_layout = dataclasses.replace(output_layout(lay), n_traces=n_out)
         if create:
-            provenance = [f"SEISPROC {__version__}", *flow.summary_lines()]
-            create_output(partial, output_file_header(segy, provenance), out_layout)
+            stamped = [f"SEISPROC {__version__}", *(provenance or flow.summary_lines())]
+            create_output(partial, output_file_header(segy, stamped), out_layout)
     units = UnitCut(index, gathers_per_unit, out_starts)
     return JobPlan(flow, partial, out_layout, units, len(index), index.n_traces, n_out)
 

@@ -118,7 +118,8 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
         claim_output(Path(whole.output), job.id, job.owner)
     plan = plan_job(flow, overwrite=job.overwrite or not last, tag=job.id, scan=scan,
                     on_scanned=on_scanned, gathers_per_unit=gathers_per_unit,
-                    partial=partial, cache=number == 1)
+                    partial=partial, cache=number == 1,
+                    provenance=whole.summary_lines())
     fingerprint = _fingerprint(whole, flow, plan, gathers_per_unit, number)
     checkpoints.begin(job.id, fingerprint)
     return RunStart(flow, plan, UnitSet(), fingerprint,
@@ -153,8 +154,11 @@ def _progress(whole: Flow, number: int, gathers_per_unit: int,
               scan: ScanRanges | None) -> StageProgress:
     if whole.stages is None:
         return StageProgress()
-    with open_segy(whole.input) as segy:
-        return stage_progress(whole, number, segy, gathers_per_unit, scan)
+    try:  # a later stage reads its intermediate: the input only gives the job's totals
+        with open_segy(whole.input) as segy:
+            return stage_progress(whole, number, segy, gathers_per_unit, scan)
+    except (OSError, SeisprocError):
+        return StageProgress(number, len(whole.stages))
 
 
 def check_resumable(job: Job, checkpoints: CheckpointStore) -> None:
