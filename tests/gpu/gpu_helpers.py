@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from seisproc.io import SurveyGeometry
+from seisproc.processing import processor_class
 from seisproc.processing.flow import Flow
 
 GEOMETRY = SurveyGeometry(shots=8, channels=48, samples=501, dt_ms=4.0)
@@ -29,6 +30,16 @@ BP_AGC: list[dict[str, Any]] = BP_AGC_DECON[:2]
 """Bandpass then AGC: the whole flow within 3e-6 of numpy on torch."""
 
 
+def gather_key(steps: list[dict[str, Any]]) -> str:
+    """``ffid``, or the key a step needs (``cdp`` for a stack, ``section`` for migration)."""
+    for step in steps:
+        for name in step:
+            wanted = processor_class(name).gather_by
+            if wanted:
+                return wanted[0]
+    return "ffid"
+
+
 def make_flow(
     survey: Path, output: Path, device: str = "auto", steps: list[dict[str, Any]] | None = None
 ) -> Flow:
@@ -37,7 +48,7 @@ def make_flow(
             "name": "gpu-test",
             "input": str(survey),
             "output": str(output),
-            "gather_by": "ffid",
+            "gather_by": gather_key(steps or BP_AGC_DECON),
             "steps": steps or BP_AGC_DECON,
             "device": device,
         }

@@ -35,6 +35,8 @@ GPU_CASES: list[tuple[str, dict[str, Any]]] = [
     ("fk_filter", {"v_min_m_s": 300, "v_max_m_s": 1500, "taper_percent": 20}),
     ("mute", {"offsets_m": [0, 300, 600], "times_ms": [50, 300, 900], "side": "bottom"}),
     ("mute", {"offsets_m": [0, 600], "times_ms": [40, 400], "taper_ms": 0}),
+    ("stack", {}),
+    ("phase_shift_migration", {"trace_spacing_m": 12.5}),
 ]
 
 

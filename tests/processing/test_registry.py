@@ -27,6 +27,10 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "fk_filter": {"v_min_m_s": 300, "v_max_m_s": 1500},
     "mute": {"offsets_m": [0, 2000], "times_ms": [100, 900], "side": "bottom"},
     "nmo": {"velocities": str(Path(__file__).with_name("one_location_vel.csv"))},
+    "stack": {},
+    "phase_shift_migration": {
+        "velocities": str(Path(__file__).with_name("one_location_vel.csv")),
+        "trace_spacing_m": 12.5},
 }
 
 
@@ -59,7 +63,7 @@ def test_processor_returns_float32_of_the_gather_shape_from_float64_input(name: 
     processor.check(sample_interval_ms=4.0, n_samples=500)
     out = processor.apply(gather, _context(12))
     assert out.dtype == np.float32
-    assert out.shape == gather.shape
+    assert out.shape == (processor.traces_out(12), gather.shape[1])
     assert np.isfinite(out).all()
 
 

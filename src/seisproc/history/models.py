@@ -34,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from seisproc.jobs.model import Job, JobError, JobProgress, JobState, JobType
+from seisproc.processing.flow import all_steps
 
 __all__ = [
     "ANNOTATION_COLUMNS",
@@ -309,7 +310,7 @@ def processor_names(flow: Mapping[str, Any]) -> list[str]:
     ['bandpass', 'agc']
     """
     names: list[str] = []
-    for step in flow.get("steps") or ():
+    for step in all_steps(flow):
         if isinstance(step, Mapping):
             names.extend(str(key) for key in step)
         elif isinstance(step, str):

@@ -22,9 +22,10 @@ from seisproc.io.writer import commit_output
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.history_writer import HistoryWriter
 from seisproc.jobs.model import Job, JobError, JobState
+from seisproc.jobs.staging import finish_stage, flow_of, remove_intermediates
 from seisproc.jobs.transitions import transition
 
-__all__ = ["CommitOutcome", "commit_job"]
+__all__ = ["CommitOutcome", "commit_job", "hand_over"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class CommitOutcome:
     kept: Path | None = None
     """Where the processed traces were left when the final name was taken by another
     file: the partial output, kept so that hours of processing are not thrown away."""
+    next_stage: bool = False
+    """A stage before the last ended: its output is the next stage's input, to plan."""
 
 
 def commit_job(job: Job, partial: Path, writer: HistoryWriter,
@@ -58,11 +61,30 @@ def commit_job(job: Job, partial: Path, writer: HistoryWriter,
     if writer.save(completed, report_failure=False, settle=False).result():
         with contextlib.suppress(OSError):
             checkpoints.remove(job.id)  # the output is whole: a resume would redo it all
+        flow = flow_of(job.flow)
+        if flow is not None:
+            remove_intermediates(flow, job.id)
         return CommitOutcome(job=completed)
     _roll_back(final, partial)
     return CommitOutcome(error=JobError("HistoryError", (
         f"job {job.id}: the history could not record its completion, so its output was "
         f"not kept under {final}")))
+
+
+def hand_over(job: Job, stage: int) -> CommitOutcome:
+    """Stage ``stage`` (not the last) of ``job`` is done: its output becomes the next
+    stage's input (:func:`~seisproc.jobs.staging.finish_stage`: synced, renamed), or
+    the error the job fails with."""
+    flow = flow_of(job.flow)
+    try:
+        if flow is None:
+            raise OutputError("the job's record holds no flow with stages")
+        finish_stage(flow, job.id, stage)
+    except (OSError, OutputError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return CommitOutcome(error=JobError("OutputError", (
+            f"job {job.id}: stage {stage} could not hand its output on: {reason}")))
+    return CommitOutcome(next_stage=True)
 
 
 def _roll_back(final: Path, partial: Path) -> None:

@@ -87,18 +87,24 @@ class PlanFingerprint:
     n_units: int
     """Unit numbers at or above this are not of this plan and are never trusted."""
     n_traces: int
+    stage: int = 1
+    """The flow's stage these units belong to (from 1): a resume continues in it. Its
+    ``input`` is that stage's input (the previous stage's intermediate), its
+    ``flow_sha256`` the whole flow's."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input.to_dict(), "flow_sha256": self.flow_sha256,
+        data: dict[str, Any] = {"input": self.input.to_dict(), "flow_sha256": self.flow_sha256,
                 "gathers_per_unit": self.gathers_per_unit, "n_units": self.n_units,
                 "n_traces": self.n_traces}
+        return data if self.stage == 1 else {**data, "stage": self.stage}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanFingerprint:
         return cls(input=InputIdentity.from_dict(data["input"]),
                    flow_sha256=str(data["flow_sha256"]),
                    gathers_per_unit=int(data["gathers_per_unit"]),
-                   n_units=int(data["n_units"]), n_traces=int(data["n_traces"]))
+                   n_units=int(data["n_units"]), n_traces=int(data["n_traces"]),
+                   stage=int(data.get("stage", 1)))
 
 
 def input_identity(path: str | os.PathLike[str]) -> InputIdentity:
@@ -196,6 +202,8 @@ def plan_changes(recorded: PlanFingerprint, now: PlanFingerprint) -> list[str]:
     """Why the units recorded for ``recorded`` do not stand for the same work under
     ``now``, in words; empty when the checkpoint can be trusted."""
     changes = input_changes(recorded.input, now.input)
+    if recorded.stage != now.stage:
+        changes.append(f"the stage changed ({recorded.stage} -> {now.stage})")
     if recorded.flow_sha256 != now.flow_sha256:
         changes.append("the flow changed")
     if recorded.gathers_per_unit != now.gathers_per_unit:

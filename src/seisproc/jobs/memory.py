@@ -139,6 +139,10 @@ class ThreadExecutor:
     def _processor(self, spec: JobSpec) -> UnitProcessor:
         """One per job, shared by the threads: its reads and writes are positional."""
         with self._lock:
+            known = self._processors.get(spec.job_id)
+            if known is not None and known.partial_path != Path(spec.partial_path):
+                known.close()  # the job's next stage: other files (its units are done)
+                del self._processors[spec.job_id]
             if spec.job_id not in self._processors:
                 self._processors[spec.job_id] = UnitProcessor(
                     spec.flow, Path(spec.partial_path), spec.output_layout)  # type: ignore[arg-type]

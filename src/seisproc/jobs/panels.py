@@ -51,6 +51,10 @@ def check_panels(flows: Sequence[Flow], key_values: Sequence[int]) -> list[int]:
     if not key_values:
         raise SeisprocError("give the gathers to test, e.g. --gathers 10,50,90")
     flow = flows[0]
+    if flow.stages is not None:
+        raise SeisprocError(f"{flow.name}: panels test the steps of one stage on its "
+                            "gathers; write the stage to test as a one-stage flow "
+                            "(gather_by and steps)")
     with open_segy(flow.input) as segy:
         for variant in flows:
             try:

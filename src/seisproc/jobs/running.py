@@ -19,6 +19,7 @@ from seisproc.jobs.checkpoints import UnitSet
 from seisproc.jobs.model import JobProgress
 from seisproc.jobs.plan import JobPlan
 from seisproc.jobs.ports import JobSpec
+from seisproc.jobs.staging import StageProgress
 from seisproc.jobs.units import UnitResult, WorkUnit
 
 __all__ = ["JobRun"]
@@ -51,14 +52,16 @@ class JobRun:
     message says where) instead of being removed with the job's files."""
     fingerprint: object = None
     """The :class:`~seisproc.jobs.fingerprint.PlanFingerprint` its checkpoint is bound to."""
+    stage: StageProgress = field(default_factory=StageProgress)
+    """Which stage of the flow this run is, and the others' size (for the progress)."""
 
     @classmethod
     def start(cls, spec: JobSpec, plan: JobPlan, done: UnitSet,
-              fingerprint: object = None) -> JobRun:
+              fingerprint: object = None, stage: StageProgress | None = None) -> JobRun:
         done = done.below(len(plan.units))
         traces = plan.units.n_traces_of(done.numbers())
         run = cls(spec, plan, done, traces_done=traces, traces_at_start=traces,
-                  fingerprint=fingerprint)
+                  fingerprint=fingerprint, stage=stage or StageProgress())
         run._skip_done()
         return run
 
@@ -111,6 +114,11 @@ class JobRun:
         self.cursor = len(self.plan.units)
 
     @property
+    def last_stage(self) -> bool:
+        """Whether finishing this run finishes the job (else the next stage starts)."""
+        return self.stage.stage == self.stage.n_stages
+
+    @property
     def finished(self) -> bool:
         return not self.pending and self.in_flight == 0 and len(self.done) == len(self.plan.units)
 
@@ -119,12 +127,19 @@ class JobRun:
         return self.in_flight == 0
 
     def progress(self) -> JobProgress:
+        """The whole job's progress: every stage's units and traces (this one's alone
+        for a one-stage job); the rate is this run's."""
         elapsed = time.monotonic() - self.started_monotonic
         fresh = self.traces_done - self.traces_at_start
         rate = fresh / elapsed if elapsed > 0 and fresh else 0.0
-        left = self.plan.n_traces - self.traces_done
+        stage = self.stage
+        units_total = stage.units_total if stage.units_total is not None else len(self.plan.units)
+        traces_total = (stage.traces_total if stage.traces_total is not None
+                        else self.plan.n_traces)
+        done = stage.traces_before + self.traces_done
+        left = max(traces_total - done, 0)
         return JobProgress(
-            units_done=len(self.done), units_total=len(self.plan.units),
-            traces_done=self.traces_done, traces_total=self.plan.n_traces,
+            units_done=stage.units_before + len(self.done), units_total=units_total,
+            traces_done=done, traces_total=traces_total,
             traces_per_s=rate, eta_s=left / rate if rate else None,
         )

@@ -31,19 +31,18 @@ from typing import Any
 
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import release_claim
-from seisproc.io.writer import discard_output
 from seisproc.jobs import starting
 from seisproc.jobs.checkpoints import CheckpointStore
-from seisproc.jobs.committing import CommitOutcome, commit_job
+from seisproc.jobs.committing import CommitOutcome, commit_job, hand_over
 from seisproc.jobs.decisions import Effect, Event, decide
 from seisproc.jobs.dispatching import collect_units, dispatch_units
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.history_writer import HistoryWriter
 from seisproc.jobs.model import Job, JobError, JobState
-from seisproc.jobs.plan import partial_path_for
 from seisproc.jobs.ports import DurationPredictor, Executor, JobSpec
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.running import JobRun
+from seisproc.jobs.staging import remove_job_files
 from seisproc.jobs.starting import RunStart, ScanProgress, plan_run
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.jobs.waiting import Judged, WaitingJudge
@@ -292,14 +291,15 @@ class Scheduler:
                     self.executor.stop_job(job.id)
         elif effect is Effect.REMOVE_FILES:
             keep = run is not None and run.keep_partial
-            if job.output and not keep:
-                discard_output(partial_path_for(Path(job.output), job.id))
+            if job.output:
+                remove_job_files(job.flow, job.output, job.id, keep_partial=keep)
             self.checkpoints.remove(job.id)
         elif effect is Effect.RELEASE:
             self._release(job)
         elif effect is Effect.COMMIT and run is not None:
             run.committing = True
-            threading.Thread(target=self._commit, args=(job, run), daemon=True,
+            target = self._commit if run.last_stage else self._finish_stage
+            threading.Thread(target=target, args=(job, run), daemon=True,
                              name=f"seisproc-commit-{job.id}").start()
         elif effect is Effect.FORGET:
             self._forget_run(job.id, remove_files=False)
@@ -325,7 +325,7 @@ class Scheduler:
             self.executor.release_job(job_id)
         if remove_files:
             job = self.jobs[job_id]
-            discard_output(partial_path_for(Path(job.output), job_id))
+            remove_job_files(job.flow, job.output, job_id, keep_partial=False)
             self.checkpoints.remove(job_id)
 
     # ------------------------------------------------------------------ outcomes
@@ -353,11 +353,13 @@ class Scheduler:
             return  # cancelled (or failed) while planning: its files go with the drain
         spec = JobSpec(job.id, start.flow, str(start.plan.partial_path),
                        start.plan.output_layout)
-        run = JobRun.start(spec, start.plan, start.done, start.fingerprint)
+        run = JobRun.start(spec, start.plan, start.done, start.fingerprint, start.stage)
         self.runs[job_id] = run
         self.rotation.append(job_id)
         note = (f"resumed at unit {len(run.done)} of {len(start.plan.units)}"
                 if run.done else "running")
+        if start.stage.n_stages > 1:
+            note = f"stage {start.stage.stage} of {start.stage.n_stages}: {note}"
         job = dataclasses.replace(job, progress=run.progress(),
                                   message=note if job.state is S.RUNNING else job.message)
         self.jobs[job_id] = job
@@ -382,12 +384,30 @@ class Scheduler:
         if run is not None:
             run.committing = False
             run.keep_partial = outcome.kept is not None
-        if outcome.job is not None:  # saved by the commit; announced from here, in order
+        if outcome.next_stage:
+            self._next_stage(job_id)
+        elif outcome.job is not None:  # saved by the commit; announced from here, in order
             previous, self.jobs[job_id] = self.jobs[job_id], outcome.job
             self._release(outcome.job)
             self._publish(previous, outcome.job, None)
         else:
             self.on(job_id, Event.COMMIT_FAILED, error=outcome.error)
+
+    def _finish_stage(self, job: Job, run: JobRun) -> None:
+        """A stage before the last is done: its output becomes the next one's input, on a
+        thread of its own as a commit is (:func:`~seisproc.jobs.committing.hand_over`)."""
+        outcome = hand_over(job, run.stage.stage)
+        event = Event.COMMITTED if outcome.next_stage else Event.COMMIT_FAILED
+        self.post(Outcome(event, job.id, outcome))
+
+    def _next_stage(self, job_id: str) -> None:
+        """Plan the next stage as a job is planned: the run of the stage that ended goes
+        (its workers open the next stage's files with its first unit), the job stays
+        RUNNING, and a pause or cancel meanwhile is taken as during any planning."""
+        self.runs.pop(job_id, None)
+        if job_id in self.rotation:
+            self.rotation.remove(job_id)
+        self._plan(self.jobs[job_id])
 
     # ------------------------------------------------------------------ workers
     def _ensure_executor(self) -> None:

@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import claim_output
 from seisproc.io.scan import ScanRanges
+from seisproc.io.segy import open_segy
+from seisproc.io.writer import discard_output
 from seisproc.jobs.checkpoints import CheckpointStore, UnitSet
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.fingerprint import (
     PlanFingerprint,
+    flow_digest,
     input_changes,
     input_identity,
     mismatch_message,
@@ -32,8 +35,17 @@ from seisproc.jobs.fingerprint import (
     plan_fingerprint,
 )
 from seisproc.jobs.model import Job, JobState
-from seisproc.jobs.plan import JobPlan, partial_path_for, plan_job
+from seisproc.jobs.plan import JobPlan, check_output_path, check_processors, plan_job
 from seisproc.jobs.ports import HeaderScanner
+from seisproc.jobs.staging import (
+    StageProgress,
+    job_files,
+    n_stages,
+    stage_flow,
+    stage_partial_path,
+    stage_progress,
+    stage_to_run,
+)
 from seisproc.processing.flow import Flow
 
 if TYPE_CHECKING:
@@ -57,13 +69,16 @@ class ScanStopped(SeisprocError):
 
 @dataclass(frozen=True)
 class RunStart:
-    """What a job's run starts from."""
+    """What a job's run starts from: one stage of its flow (the only one, mostly)."""
 
     flow: Flow
+    """The running stage as a one-stage flow (the job's flow when it has one stage)."""
     plan: JobPlan
     done: UnitSet
     """Units its checkpoint records as done (empty for a fresh start)."""
     fingerprint: PlanFingerprint
+    stage: StageProgress = StageProgress()
+    """Which stage runs, and the units and traces of the others (the job's progress)."""
 
 
 def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
@@ -72,6 +87,8 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
     """Plan ``job``: resume from its checkpoint when it has a trustworthy one, else start
     afresh (a new partial output and a checkpoint bound to the new plan).
 
+    A flow with stages continues in the stage its checkpoint was bound to, or starts the
+    next one when that stage had ended (:func:`~seisproc.jobs.staging.stage_to_run`).
     ``scan`` reads the input's header column on the workers when the index is not cached
     (see :mod:`seisproc.io.scan`); ``on_scanned`` hears how many traces it has read.
 
@@ -79,22 +96,69 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
     the planning errors of :func:`~seisproc.jobs.plan.plan_job` (a missing input, an
     output that appeared meanwhile without overwrite).
     """
-    flow = Flow.model_validate(job.flow)
+    whole = Flow.model_validate(job.flow)
     recorded = checkpoints.plan(job.id)
-    if recorded is not None and partial_path_for(flow.output, job.id).exists():
+    number, resume = stage_to_run(whole, job.id, recorded)
+    flow = stage_flow(whole, number, job.id)
+    partial = stage_partial_path(whole, job.id, number)
+    last = number == n_stages(whole)
+    if resume and recorded is not None:
         plan = plan_job(flow, tag=job.id, create=False, scan=scan, on_scanned=on_scanned,
-                        gathers_per_unit=recorded.gathers_per_unit)
-        now = plan_fingerprint(flow, plan, recorded.gathers_per_unit)
+                        gathers_per_unit=recorded.gathers_per_unit, partial=partial,
+                        cache=number == 1)
+        now = _fingerprint(whole, flow, plan, recorded.gathers_per_unit, number)
         changes = plan_changes(recorded, now)
         if changes:
             raise CheckpointMismatch(mismatch_message(job.id, changes))
-        return RunStart(flow, plan, checkpoints.load(job.id), recorded)
-    claim_output(Path(flow.output), job.id, job.owner)  # a resumed job claims again
-    plan = plan_job(flow, overwrite=job.overwrite, tag=job.id, scan=scan,
-                    on_scanned=on_scanned, gathers_per_unit=gathers_per_unit)
-    fingerprint = plan_fingerprint(flow, plan, gathers_per_unit)
+        return RunStart(flow, plan, checkpoints.load(job.id), recorded,
+                        _progress(whole, number, recorded.gathers_per_unit, scan))
+    if number == 1:
+        _start_over(whole, job, partial)
+    else:
+        claim_output(Path(whole.output), job.id, job.owner)
+    plan = plan_job(flow, overwrite=job.overwrite or not last, tag=job.id, scan=scan,
+                    on_scanned=on_scanned, gathers_per_unit=gathers_per_unit,
+                    partial=partial, cache=number == 1,
+                    provenance=whole.summary_lines())
+    fingerprint = _fingerprint(whole, flow, plan, gathers_per_unit, number)
     checkpoints.begin(job.id, fingerprint)
-    return RunStart(flow, plan, UnitSet(), fingerprint)
+    return RunStart(flow, plan, UnitSet(), fingerprint,
+                    _progress(whole, number, gathers_per_unit, scan))
+
+
+def _start_over(whole: Flow, job: Job, partial: Path) -> None:
+    """Before stage 1 of a fresh run: the output claimed and refusable, every stage's
+    steps checked against the data, and files an earlier attempt left removed."""
+    claim_output(Path(whole.output), job.id, job.owner)  # a resumed job claims again
+    if whole.stages is None:
+        return
+    check_output_path(whole, job.overwrite)
+    with open_segy(whole.input) as segy:
+        check_processors(whole, segy.layout)
+    for leftover in job_files(whole, job.id):
+        if leftover != partial:
+            discard_output(leftover)
+
+
+def _fingerprint(whole: Flow, flow: Flow, plan: JobPlan, gathers_per_unit: int,
+                 number: int) -> PlanFingerprint:
+    """The stage's plan, bound to the stage and (for a flow with stages) the whole flow."""
+    fingerprint = plan_fingerprint(flow, plan, gathers_per_unit)
+    if whole.stages is None:
+        return fingerprint
+    return dataclasses.replace(fingerprint, stage=number,
+                               flow_sha256=flow_digest(whole.to_mapping()))
+
+
+def _progress(whole: Flow, number: int, gathers_per_unit: int,
+              scan: ScanRanges | None) -> StageProgress:
+    if whole.stages is None:
+        return StageProgress()
+    try:  # a later stage reads its intermediate: the input only gives the job's totals
+        with open_segy(whole.input) as segy:
+            return stage_progress(whole, number, segy, gathers_per_unit, scan)
+    except (OSError, SeisprocError):
+        return StageProgress(number, len(whole.stages))
 
 
 def check_resumable(job: Job, checkpoints: CheckpointStore) -> None:
@@ -104,8 +168,8 @@ def check_resumable(job: Job, checkpoints: CheckpointStore) -> None:
     recorded = checkpoints.plan(job.id)
     if recorded is None:
         return  # nothing to trust: the job starts over
-    try:
-        now = input_identity(job.input)
+    try:  # a later stage's input is the previous stage's intermediate
+        now = input_identity(job.input if recorded.stage == 1 else recorded.input.path)
     except (OSError, SeisprocError) as exc:
         raise CheckpointMismatch(mismatch_message(job.id, [str(exc)])) from None
     changes = input_changes(recorded.input, now)

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from seisproc.io.headers import header_field, read_column
+from seisproc.errors import ProcessingError
+from seisproc.io.headers import header_field, read_column, write_column
 from seisproc.io.segy import SegyFile, SegyLayout, open_segy
 from seisproc.io.writer import SegyWriter
 from seisproc.jobs.qc import THUMBNAIL_INTERVAL_S, GatherQc, Thumbnail, gather_qc, thumbnail
@@ -29,7 +30,7 @@ from seisproc.jobs.stages import StageClock, Stages
 from seisproc.processing.base import GatherContext, Processor
 from seisproc.processing.device import ArrayBackend
 from seisproc.processing.flow import Flow
-from seisproc.processing.preview import run_steps
+from seisproc.processing.preview import reduce_steps, run_steps
 
 __all__ = ["GatherRef", "WorkUnit", "UnitResult", "UnitProcessor", "GatherInput",
            "gather_context"]
@@ -55,6 +56,9 @@ class GatherRef:
 
     key_value: int
     positions: np.ndarray
+    out_positions: np.ndarray | None = None
+    """Where its output traces go, when its stage changes the trace count (planned
+    before any work); ``None``: each trace back where it was read."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,15 @@ class WrittenUnit:
     thumbnail: Thumbnail | None
 
 
+def _out_positions(gather: GatherRef, n_out: int) -> np.ndarray:
+    """Where a gather's ``n_out`` processed traces go: as planned, or where they were read."""
+    positions = gather.positions if gather.out_positions is None else gather.out_positions
+    if len(positions) != n_out:
+        raise ProcessingError(f"gather {gather.key_value}: the flow made {n_out} traces where "
+                              f"the plan has room for {len(positions)}")
+    return positions
+
+
 class UnitProcessor:
     """Applies one flow to units of one input, writing into one partial output.
 
@@ -143,6 +156,10 @@ class UnitProcessor:
                  backend: ArrayBackend | None = None) -> None:
         self.flow = flow
         self.processors: list[Processor] = flow.processors()
+        last = self.processors[-1] if self.processors else None
+        self.reducer = last if last is not None and last.output_traces != "same" else None
+        """The stage's last step when it changes the trace count (``stack``)."""
+        self.partial_path = Path(partial_path)
         self.backend = backend
         self._input: SegyFile = open_segy(flow.input)
         self._writer = SegyWriter(partial_path, output_layout)
@@ -187,17 +204,21 @@ class UnitProcessor:
             clock.lap("read")
             reads = [(self._input.samples_of(r), r["header"]) for r in records]
             clock.lap("decode")
-            outs = self.process_gathers(
-                [(samples, headers, g.key_value)
-                 for g, (samples, headers) in zip(batch, reads, strict=True)])
+            inputs = [(samples, headers, g.key_value)
+                      for g, (samples, headers) in zip(batch, reads, strict=True)]
+            if self.reducer is None:
+                outs = self.process_gathers(inputs)
+                heads = [headers for _, headers in reads]
+            else:
+                outs, heads = self.reduce_gathers(inputs)
             if self.backend is not None:
                 clock.lap("device")  # a batch's transfers, and the kernels waited for
-            for gather, (samples, headers), out in zip(batch, reads, outs, strict=True):
+            for gather, (samples, _), out, head in zip(batch, reads, outs, heads, strict=True):
                 tally.add(samples, out, gather_qc(out, self._dt_ms, gather.key_value))
                 clock.lap("qc")
-                packed = self._writer.pack(headers, out)
+                packed = self._writer.pack(head, out)
                 clock.lap("encode")
-                self._writer.write_records(gather.positions, packed)
+                self._writer.write_records(_out_positions(gather, len(out)), packed)
                 clock.lap("write")
                 last = gather.key_value, out
         return WrittenUnit(unit, tally, clock, start, self._picture(last))
@@ -230,6 +251,27 @@ class UnitProcessor:
     def process_gathers(self, gathers: Sequence[GatherInput]) -> list[np.ndarray]:
         """Process one batch (see :meth:`batches`): each gather on its own here."""
         return [self.process_gather(*gather) for gather in gathers]
+
+    def reduce_gathers(self, gathers: Sequence[GatherInput]
+                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Gathers through a stage whose last step changes the trace count: the output
+        traces and their raw headers (the step's source traces', with its header words
+        set). One gather at a time, on the backend's device if there is one."""
+        outs, heads = [], []
+        endian = self._input.layout.endian
+        for samples, headers, key_value in gathers:
+            context = self.context(headers)
+            data = samples if self.backend is None else self.backend.to_device(samples)
+            where = f"{self.flow.input.name}: gather {self.flow.gather_by}={key_value}, "
+            reduced = reduce_steps(self.processors, data, context, where, lap=self._clock.lap)
+            out = reduced.samples if self.backend is None else self.backend.to_host(
+                reduced.samples)
+            head = np.array(headers[np.asarray(reduced.source_traces, dtype=np.int64)])
+            for name, values in reduced.header_values.items():
+                write_column(head, header_field(name), np.asarray(values), endian)
+            outs.append(np.asarray(out, dtype=np.float32))
+            heads.append(head)
+        return outs, heads
 
     def context(self, headers: np.ndarray) -> GatherContext:
         """What the processors may know about a gather with these raw headers."""

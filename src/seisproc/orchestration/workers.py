@@ -102,6 +102,10 @@ class BaseWorkerActor:
         with self._lock:
             stop = self._stops.setdefault(spec.job_id, threading.Event())
             processor = self._processors.get(spec.job_id)
+            if processor is not None and processor.partial_path != Path(spec.partial_path) \
+                    and not self._running[spec.job_id]:
+                processor.close()  # the job's next stage: other files (its units are done)
+                processor = None
             if processor is None:
                 processor = self._processors[spec.job_id] = self.make_processor(spec)
             self._running[spec.job_id] += 1

@@ -18,7 +18,7 @@ from seisproc.processing.describe import ProcessorSpec, describe_processor
 from seisproc.processing.filters import Bandpass, Butterworth
 from seisproc.processing.fk import FKFilter
 from seisproc.processing.flow import Flow, Step, load_flow
-from seisproc.processing.imaging import NMO
+from seisproc.processing.imaging import NMO, PhaseShiftMigration, Stack
 from seisproc.processing.mute import PickedMute, TopMute
 from seisproc.processing.preview import GatherPreview, amplitude_spectrum, preview_gather, run_steps
 
@@ -36,6 +36,8 @@ __all__ = [
     "ProcessorSpec",
     "describe_processor",
     "NMO",
+    "PhaseShiftMigration",
+    "Stack",
     "GatherPreview",
     "preview_gather",
     "run_steps",

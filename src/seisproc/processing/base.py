@@ -21,6 +21,7 @@ from seisproc.errors import FlowError, ParameterError, ProcessingError
 
 __all__ = [
     "GatherContext",
+    "Reduced",
     "ProcessorParams",
     "Processor",
     "register",
@@ -64,6 +65,20 @@ class GatherContext:
         return delays
 
 
+@dataclass(frozen=True)
+class Reduced:
+    """What a processor that changes the number of traces (:meth:`Processor.reduce`)
+    makes of one gather: the output traces, and what their trace headers hold."""
+
+    samples: Any
+    """Output traces ``(n_out, n_samples)`` float32, in the gather's namespace."""
+    source_traces: np.ndarray
+    """For each output trace, the input trace whose headers it starts from, ``(n_out,)``."""
+    header_values: dict[str, np.ndarray]
+    """Header words then set on the output traces (any name the SEG-Y layer's
+    ``header_field`` takes, e.g. ``offset``, ``nhs``), one value per output trace."""
+
+
 class ProcessorParams(pydantic.BaseModel):
     """Base of every processor's parameter model: unknown fields are errors."""
 
@@ -92,8 +107,32 @@ class Processor(ABC):
     required parameter. Fields left out start at their default (or, when required, at
     the simplest value their bounds allow)."""
 
+    output_traces: ClassVar[str | int] = "same"
+    """How many traces :meth:`apply` returns for a gather: ``"same"`` (as many as it was
+    given, written back where they came from), ``"one_per_gather"``, or a number known
+    before it runs. Known before any work, so a plan knows its output's trace count and
+    where each trace goes; a step that changes the count must end its stage, and
+    implements :meth:`reduce`."""
+    gather_by: ClassVar[tuple[str, ...]] = ()
+    """Gather keys this processor makes sense on (lower case; empty: any)."""
+    gather_by_reason: ClassVar[str] = ""
+    """The one line a flow that gathers otherwise is refused with."""
+
     def __init__(self, params: ProcessorParams) -> None:
         self.params = params
+
+    def traces_out(self, n_traces_in: int) -> int:
+        """Traces :meth:`apply` returns for a gather of ``n_traces_in`` traces."""
+        if self.output_traces == "same":
+            return n_traces_in
+        if self.output_traces == "one_per_gather":
+            return 1
+        return int(self.output_traces)
+
+    def reduce(self, gather: Any, context: GatherContext) -> Reduced:
+        """The output traces of a step that changes the trace count, with their headers;
+        only processors whose ``output_traces`` is not ``"same"`` implement it."""
+        raise NotImplementedError(f"{self.name} returns the traces it is given")
 
     def check(self, sample_interval_ms: float, n_samples: int) -> None:  # noqa: B027 (optional hook)
         """Raise :class:`ParameterError` if the parameters cannot apply to this data."""

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 
 from seisproc.errors import ParameterError, ProcessingError, SeisprocError
-from seisproc.processing.base import GatherContext, Processor
+from seisproc.processing.base import GatherContext, Processor, Reduced
 
 __all__ = [
     "GatherPreview",
     "check_steps",
     "run_steps",
+    "reduce_steps",
     "preview_gather",
     "amplitude_spectrum",
     "SPECTRUM_FLOOR_DB",
@@ -89,6 +90,24 @@ def run_steps(processors: Sequence[Processor], data: Any, context: GatherContext
         if lap is not None:
             lap(processor.name)
     return data
+
+
+def reduce_steps(processors: Sequence[Processor], data: Any, context: GatherContext,
+                 where: str = "", lap: Callable[[str], None] | None = None) -> Reduced:
+    """:func:`run_steps` for a stage whose last step changes the trace count: every step
+    but the last applied, then the last's :meth:`~Processor.reduce` (traces and headers)."""
+    data = run_steps(processors[:-1], data, context, where, lap)
+    step, last = len(processors), processors[-1]
+    try:
+        reduced = last.reduce(data, context)
+    except SeisprocError as exc:
+        raise ProcessingError(_step_prefix(where, step, last) + str(exc)) from None
+    except Exception as exc:
+        raise ProcessingError(_step_prefix(where, step, last)
+                              + f"{type(exc).__name__}: {exc}") from exc
+    if lap is not None:
+        lap(last.name)
+    return reduced
 
 
 def _step_prefix(where: str, step: int, processor: Processor) -> str:

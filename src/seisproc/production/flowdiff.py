@@ -19,6 +19,8 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from seisproc.processing.flow import all_steps
+
 __all__ = ["flow_differences", "file_differences"]
 
 _SETTINGS = ("name", "gather_by", "device")
@@ -49,7 +51,7 @@ def file_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 def _steps(flow: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     steps = []
-    for step in flow.get("steps") or ():
+    for step in all_steps(flow):
         if isinstance(step, Mapping):
             for name, params in step.items():
                 steps.append((str(name), dict(params or {})))

@@ -21,6 +21,7 @@ from pathlib import Path
 from seisproc.errors import HeaderKeyError, ParameterError
 from seisproc.io.headers import header_field
 from seisproc.io.segy import SegyLayout, open_segy
+from seisproc.jobs.staging import SECTION
 from seisproc.processing.base import Processor
 
 __all__ = ["gather_key_error", "InputProbe", "DataProblem", "check_step", "field_named"]
@@ -30,6 +31,8 @@ def gather_key_error(key: str) -> str | None:
     """Why ``key`` cannot sort traces into gathers, or ``None`` when it can."""
     if not key.strip():
         return "gather by: choose the trace-header key that sorts traces into gathers"
+    if key.strip().lower() == SECTION:
+        return None  # the whole file as one gather (a migration's stacked section)
     try:
         header_field(key)
     except HeaderKeyError as exc:

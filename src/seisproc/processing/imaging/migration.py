@@ -10,8 +10,11 @@ output trace on its own, so a cluster can split a line among workers.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
+import pydantic
 
 from seisproc.errors import ParameterError
 from seisproc.processing._backend import (
@@ -25,10 +28,13 @@ from seisproc.processing._backend import (
     precise_dtype,
     rfft,
 )
+from seisproc.processing.base import GatherContext, Processor, ProcessorParams, register
 from seisproc.processing.imaging._interp import sample_rows
-from seisproc.processing.imaging.velocity import VelocityTable
+from seisproc.processing.imaging.velocity import VelocityTable, read_velocity_table
 
 __all__ = [
+    "PhaseShiftMigration",
+    "PhaseShiftMigrationParams",
     "migration_velocity",
     "phase_shift_migration",
     "kirchhoff_time_migration",
@@ -220,3 +226,48 @@ def _kirchhoff_trace(
     positions = from_numpy(t_s * 1000.0 / sample_interval_ms, x, dtype=precise_dtype(x))
     moved = sample_rows(x[xp.asarray(inputs, device=device(x))], positions)
     return xp.sum(moved * from_numpy(weight, x, dtype=moved.dtype), axis=0)
+
+
+class PhaseShiftMigrationParams(ProcessorParams):
+    """The velocity table and the section's trace spacing."""
+
+    velocities: str = pydantic.Field(
+        min_length=1, description="Velocity table CSV (cdp,time_ms,vrms_m_s).")
+    trace_spacing_m: float = pydantic.Field(
+        gt=0, description="Distance between neighbouring CDPs of the section, m.")
+
+
+@register
+class PhaseShiftMigration(Processor):
+    """Gazdag phase-shift time migration (:func:`phase_shift_migration`) of a stacked
+    section: the whole file as one gather (a stage with ``gather_by: section``), one
+    trace per CDP in order at ``trace_spacing_m``, with the table's v(t) averaged over
+    the section's CDPs (:func:`migration_velocity`)."""
+
+    name: ClassVar[str] = "phase_shift_migration"
+    Params: ClassVar[type[ProcessorParams]] = PhaseShiftMigrationParams
+    params: PhaseShiftMigrationParams
+    path_fields: ClassVar[tuple[str, ...]] = ("velocities",)
+    gather_by: ClassVar[tuple[str, ...]] = ("section",)
+    gather_by_reason: ClassVar[str] = (
+        "phase_shift_migration images a whole stacked section: put it in a stage with "
+        "gather_by: section, after the stack")
+    _table: VelocityTable | None = None
+
+    def table(self) -> VelocityTable:
+        """The velocity table, read and checked once per processor."""
+        if self._table is None:
+            self._table = read_velocity_table(Path(self.params.velocities).expanduser())
+        return self._table
+
+    def check(self, sample_interval_ms: float, n_samples: int) -> None:
+        self.table().check_survey(trace_length_ms=(n_samples - 1) * sample_interval_ms)
+
+    def apply(self, gather: Array, context: GatherContext) -> Array:
+        _, x = as_gather(gather)
+        table = self.table()
+        cdps = context.cdps if context.cdps is not None else table.locations[:1]
+        vrms = migration_velocity(table, np.unique(np.asarray(cdps)), x.shape[-1],
+                                  context.sample_interval_ms)
+        return phase_shift_migration(x, context.sample_interval_ms,
+                                     self.params.trace_spacing_m, vrms)

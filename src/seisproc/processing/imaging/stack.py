@@ -1,12 +1,16 @@
-"""Stack: one trace per CMP gather, the mean of its live traces."""
+"""Stack: one trace per CMP gather, the mean of its live traces (the ``stack`` step)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
 
 from seisproc.processing._backend import Array, as_gather, precise_dtype
+from seisproc.processing.base import GatherContext, Processor, ProcessorParams, Reduced, register
 
-__all__ = ["StackedTrace", "stack_gather"]
+__all__ = ["Stack", "StackParams", "StackedTrace", "stack_gather"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +46,43 @@ def stack_gather(gather: Array) -> StackedTrace:
     total = xp.sum(xp.astype(x, precise_dtype(x)), axis=0)
     mean = total / xp.astype(xp.where(counts > 0, counts, 1.0), total.dtype)
     return StackedTrace(xp.astype(mean, xp.float32), fold)
+
+
+class StackParams(ProcessorParams):
+    """The stack takes no parameters: every live trace of the CMP counts the same."""
+
+
+@register
+class Stack(Processor):
+    """Stack a CMP gather to one trace (:func:`stack_gather`), after ``nmo``.
+
+    The output trace keeps the headers of the gather's first live trace (its ``cdp`` and
+    ``cdp_x``/``cdp_y`` among them), with ``offset`` 0 and the fold (live traces
+    stacked) in the fold field (``nhs``, bytes 33-34). One trace per gather, so it ends
+    its stage, and the stage gathers by CDP.
+
+    >>> import numpy as np
+    >>> from seisproc.processing.base import GatherContext
+    >>> gather = np.array([[0, 0], [1, 3], [3, 1]], dtype=np.float32)
+    >>> out = Stack(StackParams()).reduce(gather, GatherContext(4.0))
+    >>> out.samples, out.source_traces, out.header_values["nhs"]
+    (array([[2., 2.]], dtype=float32), array([1]), array([2]))
+    """
+
+    name: ClassVar[str] = "stack"
+    Params: ClassVar[type[ProcessorParams]] = StackParams
+    output_traces: ClassVar[str | int] = "one_per_gather"
+    gather_by: ClassVar[tuple[str, ...]] = ("cdp", "cmp")
+    gather_by_reason: ClassVar[str] = (
+        "stack averages the traces of a CMP: put it in a stage with gather_by: cdp")
+
+    def apply(self, gather: Array, context: GatherContext) -> Array:
+        return self.reduce(gather, context).samples
+
+    def reduce(self, gather: Array, context: GatherContext) -> Reduced:
+        xp, x = as_gather(gather)
+        stacked = stack_gather(x)
+        live = xp.astype(xp.any(x != 0, axis=-1), xp.int32)
+        first_live = int(xp.argmax(live))  # the first live trace; 0 when none is
+        return Reduced(xp.reshape(stacked.samples, (1, -1)), np.array([first_live]),
+                       {"offset": np.array([0]), "nhs": np.array([stacked.fold])})
