@@ -31,6 +31,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,8 @@ class QcFiles:
         private_dir(self.folder)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         with os.fdopen(open_private(temporary), "wb") as sink:
-            np.savez(sink, **_arrays(qc))
+            arrays: dict[str, Any] = _arrays(qc)  # savez's stubs type keyword arrays as bool
+            np.savez(sink, **arrays)
         os.replace(temporary, path)
         if first:
             self._prune()
