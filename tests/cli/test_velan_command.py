@@ -165,3 +165,21 @@ def test_a_file_without_cdp_numbers_is_refused_in_one_line(
         "the geometry first"
     )
     assert not cdp_less.with_name("shots_vel.npz").exists()
+
+
+def test_an_input_named_relative_to_the_shell_is_found_by_the_workers(
+    line: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The cluster's workers do not run in the user's folder: ``velan line.sgy`` must
+    reach them as a full path (it read 'line.sgy: no such file' on a worker)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "picked.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "seisproc", "velan", line.name, "--cdps", "100", *SCAN,
+         "--auto", "--out", str(out)],
+        env=cli_env, cwd=line.parent, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.exists()

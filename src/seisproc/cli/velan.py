@@ -85,7 +85,9 @@ def velan(
     if target.exists() and not overwrite:
         raise OutputError(f"{target}: already exists; use --overwrite to replace it")
     locations = parse_cdps(cdps)
-    request = VelanRequest(input_file, vmin, vmax, vstep, window_ms, super_cdps, stretch_mute, auto)
+    # absolute: the cluster's workers do not run in this shell's folder
+    request = VelanRequest(input_file.expanduser().resolve(), vmin, vmax, vstep, window_ms,
+                           super_cdps, stretch_mute, auto)
     err = Console(stderr=True)
     err.print(
         f"velan: {len(locations)} locations of {input_file.name}, "
