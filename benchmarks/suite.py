@@ -202,6 +202,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         Figure("semblance CPU per trace x sample x velocity",
                ("kernel", "cpu_ns_per_trace_sample_velocity"), "ns"),
     ), size=("{:,} traces", ("survey", "traces"))),
+    Benchmark("stack_rate", "a stacking job against a filtering job, 2 workers", (
+        Figure("NMO + stack through the CDP index / bandpass + AGC, traces per s",
+               ("stack_over_filter", "value"), "x", ours=0.5, higher_is_better=True,
+               source=SUITE),
+        Figure("stack, traces per s", ("traces_per_s", "stack"), "traces/s",
+               higher_is_better=True),
+        Figure("bandpass + AGC, traces per s", ("traces_per_s", "filter"), "traces/s",
+               higher_is_better=True),
+    ), size=("{:,} traces", ("survey", "traces"))),
     Benchmark("output_diff", "seisproc diff of two outputs", (
         Figure("diff / reading both files' traces", ("diff_over_read", "value"), "x",
                ours=1.5, source=SUITE),
