@@ -120,6 +120,18 @@ def test_two_stages_give_one_trace_per_cdp_equal_to_the_kernels_by_hand(
     assert hidden_files(tmp_path) == []  # the intermediate is removed on completion
 
 
+def test_a_stack_opens_in_obspy_with_one_trace_per_cdp_in_order(
+        manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
+    obspy = pytest.importorskip("obspy")
+    out = tmp_path / "stack.sgy"
+    job = manager.wait(manager.submit(stack_flow(line, out)).id, timeout_s=120)
+    assert job.state is S.COMPLETED, job.message
+    cdps = by_hand(*line)[0]
+    stream = obspy.read(str(out), format="SEGY", unpack_trace_headers=True)
+    got = [t.stats.segy.trace_header.ensemble_number for t in stream]
+    assert len(stream) == len(cdps) and got == sorted(got) == list(cdps)
+
+
 def test_stack_keeps_the_first_live_traces_headers_with_offset_zero(
         manager: JobManager, line: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "stack.sgy"
