@@ -127,6 +127,8 @@ def test_an_alert_in_another_process_pauses_the_job_its_owner_runs(
     _wait_for(lambda: manager.get(job.id).state is S.PAUSED)
     expected = "paused by alert qc_non_finite: 12 non-finite samples in gather ffid=1006"
     assert manager.get(job.id).message == expected
+    # the owner decides at once and records in the background: the history follows
+    _wait_for(lambda: getattr(store.get_job(job.id), "state", None) is S.PAUSED)
     seen = store.get_job(job.id)
     assert seen is not None and (seen.state, seen.message) == (S.PAUSED, expected)
 
