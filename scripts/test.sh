@@ -29,4 +29,4 @@ start_test_postgres || echo "PostgreSQL could not be started: its tests skip (an
 echo "== pytest"
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 export SEISPROC_HOME="${SEISPROC_HOME:-$(mktemp -d -t seisproc-test-home.XXXXXX)}"
-"$VENV/bin/python" -m pytest "$@"
+"$VENV/bin/python" -m pytest --durations=30 "$@"  # the slowest tests, to keep the suite under 20 min
