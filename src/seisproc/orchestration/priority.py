@@ -8,6 +8,8 @@ was 6 ms. A worker's computing threads therefore run niced (``SEISPROC_WORKER_NI
 5 by default, 0 to turn it off), and only they: the actor's control thread, which takes
 stop requests, and Ray's threads, which carry results back, keep their priority. Nothing
 is slower when the machine is otherwise idle; a nice value only orders who runs first.
+(Measured: it did not move progress delivery p99 beyond run-to-run noise, 12.1 → 10.9 ms
+for one job and 16.2 → 17.6 ms for 20; it is kept for the window and terminals.)
 
 Linux sets priorities per thread (``setpriority`` on a thread id); elsewhere this does
 nothing.
