@@ -10,7 +10,6 @@ output trace on its own, so a cluster can split a line among workers.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -30,7 +29,7 @@ from seisproc.processing._backend import (
 )
 from seisproc.processing.base import GatherContext, Processor, ProcessorParams, register
 from seisproc.processing.imaging._interp import sample_rows
-from seisproc.processing.imaging.velocity import VelocityTable, read_velocity_table
+from seisproc.processing.imaging.velocity import ReadsVelocityTable, VelocityTable
 
 __all__ = [
     "PhaseShiftMigration",
@@ -238,7 +237,7 @@ class PhaseShiftMigrationParams(ProcessorParams):
 
 
 @register
-class PhaseShiftMigration(Processor):
+class PhaseShiftMigration(ReadsVelocityTable, Processor):
     """Gazdag phase-shift time migration (:func:`phase_shift_migration`) of a stacked
     section: the whole file as one gather (a stage with ``gather_by: section``), one
     trace per CDP in order at ``trace_spacing_m``, with the table's v(t) averaged over
@@ -247,22 +246,10 @@ class PhaseShiftMigration(Processor):
     name: ClassVar[str] = "phase_shift_migration"
     Params: ClassVar[type[ProcessorParams]] = PhaseShiftMigrationParams
     params: PhaseShiftMigrationParams
-    path_fields: ClassVar[tuple[str, ...]] = ("velocities",)
     gather_by: ClassVar[tuple[str, ...]] = ("section",)
     gather_by_reason: ClassVar[str] = (
         "phase_shift_migration images a whole stacked section: put it in a stage with "
         "gather_by: section, after the stack")
-    _table: VelocityTable | None = None
-
-    def table(self) -> VelocityTable:
-        """The velocity table, read and checked once per processor."""
-        if self._table is None:
-            self._table = read_velocity_table(Path(self.params.velocities).expanduser())
-        return self._table
-
-    def check(self, sample_interval_ms: float, n_samples: int) -> None:
-        self.table().check_survey(trace_length_ms=(n_samples - 1) * sample_interval_ms)
-
     def apply(self, gather: Array, context: GatherContext) -> Array:
         _, x = as_gather(gather)
         table = self.table()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import ClassVar
-
 import numpy as np
 import pydantic
 
@@ -12,7 +9,7 @@ from seisproc.errors import ProcessingError
 from seisproc.processing._backend import Array, as_gather, from_numpy, precise_dtype
 from seisproc.processing.base import GatherContext, Processor, ProcessorParams, register
 from seisproc.processing.imaging._interp import sample_rows, trace_offsets
-from seisproc.processing.imaging.velocity import VelocityTable, read_velocity_table
+from seisproc.processing.imaging.velocity import ReadsVelocityTable, VelocityTable
 
 __all__ = ["NMO", "NMOParams", "moveout_times_ms", "trace_cdps"]
 
@@ -60,7 +57,7 @@ def trace_cdps(
 
 
 @register
-class NMO(Processor):
+class NMO(ReadsVelocityTable, Processor):
     """Normal-moveout correction from a velocity table, with a stretch mute.
 
     Each output sample at zero-offset time ``t0`` (ms, counted from time zero: the first
@@ -95,19 +92,6 @@ class NMO(Processor):
     name = "nmo"
     Params = NMOParams
     params: NMOParams
-    path_fields: ClassVar[tuple[str, ...]] = ("velocities",)
-    """Parameters naming files, which a flow resolves against the flow file's folder."""
-
-    _table: VelocityTable | None = None
-
-    def table(self) -> VelocityTable:
-        """The velocity table, read and checked once per processor."""
-        if self._table is None:
-            self._table = read_velocity_table(Path(self.params.velocities).expanduser())
-        return self._table
-
-    def check(self, sample_interval_ms: float, n_samples: int) -> None:
-        self.table().check_survey(trace_length_ms=(n_samples - 1) * sample_interval_ms)
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
         _, x = as_gather(gather)

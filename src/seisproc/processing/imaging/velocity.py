@@ -15,6 +15,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -264,3 +265,23 @@ def dix_interval_velocities(times_ms: np.ndarray, vrms_m_s: np.ndarray) -> np.nd
     ratio[0] = float(np.asarray(vrms_m_s)[0]) ** 2
     out: np.ndarray = np.sqrt(np.where(ratio > 0, ratio, np.nan))
     return out
+
+
+class ReadsVelocityTable:
+    """Mixed into a processor whose ``params.velocities`` names a velocity table: the
+    flow resolves the path against its own folder, the table is read and checked once
+    per processor, and :meth:`check` refuses a table whose picks run past the trace."""
+
+    path_fields: ClassVar[tuple[str, ...]] = ("velocities",)
+    params: Any
+    _table: VelocityTable | None = None
+
+    def table(self) -> VelocityTable:
+        """The velocity table, read and checked once per processor."""
+        if self._table is None:
+            self._table = read_velocity_table(Path(self.params.velocities).expanduser())
+        return self._table
+
+    def check(self, sample_interval_ms: float, n_samples: int) -> None:
+        self.table().check_survey(trace_length_ms=(n_samples - 1) * sample_interval_ms)
+
