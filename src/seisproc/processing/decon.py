@@ -113,11 +113,7 @@ class SpikingDecon(Processor):
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
         xp, x = as_gather(gather)
-        operators = xp.astype(self.operators(x, context), xp.float32)
-        n = x.shape[-1]
-        n_fft = fast_length(n + operators.shape[-1] - 1)
-        convolved = irfft(rfft(x, n_fft) * rfft(operators, n_fft), n_fft)[:, :n]
-        return xp.asarray(convolved, dtype=xp.float32)
+        return _filter_traces(xp, x, self.operators(x, context))
 
 
 def _autocorrelation(design: Array, lags: int) -> Array:
@@ -231,11 +227,7 @@ class PredictiveDecon(Processor):
 
     def apply(self, gather: Array, context: GatherContext) -> Array:
         xp, x = as_gather(gather)
-        operators = xp.astype(self.operators(x, context), xp.float32)
-        n = x.shape[-1]
-        n_fft = fast_length(n + operators.shape[-1] - 1)
-        convolved = irfft(rfft(x, n_fft) * rfft(operators, n_fft), n_fft)[:, :n]
-        return xp.asarray(convolved, dtype=xp.float32)
+        return _filter_traces(xp, x, self.operators(x, context))
 
 
 def _levinson_solve(xp: Any, r: Array, g: Array) -> Array:
@@ -263,3 +255,13 @@ def _levinson_solve(xp: Any, r: Array, g: Array) -> Array:
         step = (g[:, k] - delta) / error
         f[:, : k + 1] = f[:, : k + 1] + step[:, None] * xp.flip(a[:, : k + 1], axis=-1)
     return f
+
+
+def _filter_traces(xp: Any, x: Array, operators: Array) -> Array:
+    """Each trace of ``x`` convolved with its own operator (causal, cut to the trace's
+    length), by FFT: the last step of every Wiener deconvolution here."""
+    operators = xp.astype(operators, xp.float32)
+    n = x.shape[-1]
+    n_fft = fast_length(n + operators.shape[-1] - 1)
+    convolved = irfft(rfft(x, n_fft) * rfft(operators, n_fft), n_fft)[:, :n]
+    return xp.asarray(convolved, dtype=xp.float32)

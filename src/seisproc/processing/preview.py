@@ -17,7 +17,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,13 +81,8 @@ def run_steps(processors: Sequence[Processor], data: Any, context: GatherContext
     with each processor's name as it finishes (a job's stage clock).
     """
     for step, processor in enumerate(processors, start=1):
-        try:
+        with _naming_the_step(where, step, processor):
             data = processor.apply(data, context)
-        except SeisprocError as exc:
-            raise ProcessingError(_step_prefix(where, step, processor) + str(exc)) from None
-        except Exception as exc:
-            raise ProcessingError(_step_prefix(where, step, processor)
-                                  + f"{type(exc).__name__}: {exc}") from exc
         if lap is not None:
             lap(processor.name)
     return data
@@ -98,16 +94,24 @@ def reduce_steps(processors: Sequence[Processor], data: Any, context: GatherCont
     but the last applied, then the last's :meth:`~Processor.reduce` (traces and headers)."""
     data = run_steps(processors[:-1], data, context, where, lap)
     step, last = len(processors), processors[-1]
-    try:
+    with _naming_the_step(where, step, last):
         reduced = last.reduce(data, context)
-    except SeisprocError as exc:
-        raise ProcessingError(_step_prefix(where, step, last) + str(exc)) from None
-    except Exception as exc:
-        raise ProcessingError(_step_prefix(where, step, last)
-                              + f"{type(exc).__name__}: {exc}") from exc
     if lap is not None:
         lap(last.name)
     return reduced
+
+
+@contextlib.contextmanager
+def _naming_the_step(where: str, step: int, processor: Processor) -> Iterator[None]:
+    """An error of the step becomes a :class:`ProcessingError` starting with ``where``
+    and the step; an unexpected one keeps the original as its ``__cause__``."""
+    try:
+        yield
+    except SeisprocError as exc:
+        raise ProcessingError(_step_prefix(where, step, processor) + str(exc)) from None
+    except Exception as exc:
+        raise ProcessingError(_step_prefix(where, step, processor)
+                              + f"{type(exc).__name__}: {exc}") from exc
 
 
 def _step_prefix(where: str, step: int, processor: Processor) -> str:
