@@ -16,9 +16,11 @@ and files ``0600``, whatever the umask. Use :func:`private_dir` and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "open_private",
     "private_dir",
     "seisproc_home",
+    "service_temp_dir",
 ]
 
 PRIVATE_DIR_MODE = 0o700
@@ -47,6 +50,15 @@ def seisproc_home() -> Path:
     private_dir(home)
     _tighten_dir(home)
     return home
+
+
+def service_temp_dir(home: Path) -> Path:
+    """``/tmp/seisproc-<uid>-<8 hex of home>``: the folder of the local Ray service and
+    the command server of ``home``, one per user and seisproc home, and short enough for
+    the Unix socket paths below it (107 bytes at most)."""
+    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:8]
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    return base / f"seisproc-{os.getuid()}-{digest}"
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:

@@ -23,10 +23,10 @@ from seisproc.orchestration.head import (
     HeadState,
     group_alive,
     port_open,
-    temp_dir_for,
 )
 from seisproc.orchestration.idle_watch import poll_interval_s
 from seisproc.orchestration.workers import CpuWorkerActor
+from seisproc.paths import service_temp_dir
 
 
 def dead_pid() -> int:
@@ -82,8 +82,8 @@ def test_a_closed_port_is_seen_at_once() -> None:
 
 
 def test_the_temp_dir_is_short_private_to_the_user_and_per_home(tmp_path: Path) -> None:
-    one, other = temp_dir_for(tmp_path / "a"), temp_dir_for(tmp_path / "b")
-    assert one != other and one == temp_dir_for(tmp_path / "a")
+    one, other = service_temp_dir(tmp_path / "a"), service_temp_dir(tmp_path / "b")
+    assert one != other and one == service_temp_dir(tmp_path / "a")
     assert one.name.startswith(f"seisproc-{os.getuid()}-")
     assert len(str(one)) + SOCKET_TAIL < SOCKET_PATH_LIMIT
     assert not str(one).startswith("/tmp/ray")

@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from seisproc._version import __version__
+from seisproc.cli.warm.protocol import uses_local_ray
 from seisproc.errors import SeisprocError
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -111,8 +112,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.meta["seisproc.debug"] = debug
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, hosted: bool = False) -> None:
     """Console-script entry point: run the command, then end the process at once.
+
+    A job command goes to the warm command server when one runs
+    (:mod:`seisproc.cli.warm`): it has already imported what the command needs, which
+    is most of a warm run's time. Otherwise (and in the server's forked child,
+    ``hosted``) the command runs here.
 
     When a command returns, its work is done: outputs synced and renamed, the history
     written and closed. What Python would still do, Ray's driver disconnect (0.3 s; the
@@ -121,17 +127,23 @@ def main(argv: list[str] | None = None) -> None:
     the streams and logs are flushed and the process leaves with ``os._exit``; a local
     Ray it started itself is shut down first. A bug's traceback still ends the normal way.
     """
-    _start_local_ray_early(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    started_with = dict(os.environ)
+    if not hosted:
+        from seisproc.cli.warm.client import run_on_server
+
+        status = run_on_server(args)
+        if status is not None:
+            _leave(status)
+        _start_local_ray_early(args)
     try:
         cli.main(args=argv, prog_name="seisproc", standalone_mode=True)
         code: int | str | None = 0
     except SystemExit as exit_:
         code = exit_.code
+    if not hosted:
+        _start_command_server(started_with)
     _leave(code)
-
-
-USES_LOCAL_RAY = ("run", "resume", "panels", "replay", "velan")
-"""Commands that run jobs on seisproc's local Ray unless given an address."""
 
 
 def _start_local_ray_early(args: list[str]) -> None:
@@ -141,18 +153,24 @@ def _start_local_ray_early(args: list[str]) -> None:
     cores). ``seisproc service start --quiet`` does nothing when the service runs; when
     it starts it, this command waits for it and says so. Not for ``--help``, an address
     (option or environment), or ``--detach`` (the background run does it)."""
-    command = next((arg for arg in args if not arg.startswith("-")), None)
-    if command not in USES_LOCAL_RAY:
-        return
-    if any(arg in ("-h", "--help", "--detach") or arg.startswith("--address")
-           for arg in args):
-        return
-    if os.environ.get("SEISPROC_RAY_ADDRESS") or os.environ.get("RAY_ADDRESS"):
+    if not uses_local_ray(args, os.environ):
         return
     with contextlib.suppress(OSError):  # the command starts it itself, as before
         subprocess.Popen([sys.executable, "-m", "seisproc", "service", "start", "--quiet"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _start_command_server(env: dict[str, str]) -> None:
+    """After a command that ran on the local Ray service, start the command server for
+    the next ones (in the background, once: it imports for about 2 s), unless one runs."""
+    service = sys.modules.get("seisproc.orchestration.service")
+    if service is None or not service.on_service():
+        return
+    from seisproc.cli.warm.client import start_server
+
+    with contextlib.suppress(OSError):  # the next command runs without it, as before
+        start_server(env)
 
 
 def _leave(code: int | str | None) -> None:

@@ -26,8 +26,6 @@ own, and shutdown kills them, as before.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -40,6 +38,7 @@ import ray
 from ray.exceptions import RayActorError, RayError, RayTaskError, WorkerCrashedError
 
 from seisproc._version import __version__
+from seisproc.identity import code_identity
 from seisproc.io.scan import RANGE_TRACES, read_header_range, split_ranges
 from seisproc.jobs.ports import Completion, JobSpec
 from seisproc.jobs.units import WorkUnit
@@ -361,18 +360,6 @@ def warm_name(actor_class: type[BaseWorkerActor], index: int) -> str:
     seisproc's, or the same version's before a source file changed (an editable install,
     a patched site-packages). Actors of other code idle until the service stops."""
     return f"seisproc-{actor_class.__name__}-{__version__}-{code_identity()}-{index}"
-
-
-@functools.cache
-def code_identity() -> str:
-    """8 hex digits from the path, size and modification time of every module of the
-    installed package (about 150 ``stat`` calls, once per process)."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.blake2b(digest_size=4)
-    for path in sorted(package.rglob("*.py")):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    return digest.hexdigest()
 
 
 def _release_all(pool: Sequence[_Worker], jobs: Sequence[str]) -> None:

@@ -19,7 +19,6 @@ a process without it is refused (measured: "Failed to connect to Ray cluster").
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -28,7 +27,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,9 +34,10 @@ from typing import Any
 
 from seisproc.errors import SeisprocError
 from seisproc.orchestration.cluster import ENV_DEFAULTS
+from seisproc.paths import service_temp_dir
 
 __all__ = ["HeadState", "ServiceStartFailed", "end_group", "group_alive", "port_open",
-           "start_head", "temp_dir_for"]
+           "start_head"]
 
 SOCKET_PATH_LIMIT = 107
 SOCKET_TAIL = len("/session_2026-12-06_23-26-49_841819_1234567/sockets/plasma_store")
@@ -88,14 +87,6 @@ class HeadState:
         return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
 
-def temp_dir_for(home: Path) -> Path:
-    """``/tmp/seisproc-<uid>-<8 hex of home>``: one per user and seisproc home, and
-    short enough for Ray's socket paths below it."""
-    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:8]
-    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
-    return base / f"seisproc-{os.getuid()}-{digest}"
-
-
 def free_port() -> int:
     """A TCP port nothing listens on now (the kernel's pick)."""
     with socket.socket() as probe:
@@ -111,7 +102,7 @@ def start_head(home: Path, idle_s: float, version: str) -> HeadState:
     in a new session: it starts ``ray start --head --block`` as its child, so the head is
     in its process group (a process may only join a group of its own session).
     """
-    temp = temp_dir_for(home)
+    temp = service_temp_dir(home)
     _clear_old_sessions(temp)
     port, token = free_port(), secrets.token_hex(24)
     log_path = temp / "head.log"

@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seisproc._version import __version__
 from seisproc.errors import SeisprocError
+from seisproc.identity import running_code
 from seisproc.orchestration.head import (
     HeadState,
     end_group,
@@ -175,7 +175,7 @@ def ensure_service(announce: Callable[[str], None] | None = None) -> HeadState:
         if announce is not None:
             announce(f"starting seisproc's local Ray (first run; it stays up "
                      f"{_minutes(idle_s)} when idle: seisproc service stop ends it)")
-        state = start_head(seisproc_home(), idle_s, __version__)
+        state = start_head(seisproc_home(), idle_s, running_code())
         try:
             _write_state(state)
         except BaseException:
@@ -186,9 +186,10 @@ def ensure_service(announce: Callable[[str], None] | None = None) -> HeadState:
 
 
 def _outdated_and_idle(state: HeadState) -> bool:
-    """Whether the head was started by another seisproc version and nobody uses it: its
-    warm actors (of that version) hold the CPUs this version's actors need."""
-    if state.version == __version__:
+    """Whether the head was started by other code (another seisproc version, or this
+    one before a source file changed) and nobody uses it: its warm actors, which run
+    that code, hold the CPUs this code's actors need (a run would wait for them)."""
+    if state.version == running_code():
         return False
     try:
         return not live_drivers(state)
