@@ -26,7 +26,6 @@ from job_helpers import SEISPROC, start
 from seisproc.cli.warm import protocol
 from seisproc.history import JobHistoryStorage
 from seisproc.io import SurveyGeometry, synthesize_survey
-from seisproc.paths import service_temp_dir
 
 FLOW = """\
 name: {name}
@@ -220,11 +219,33 @@ def test_the_server_ends_when_the_service_is_stopped(env: dict[str, str], home: 
     wait_until(lambda: server_ready(home), what="the command server is up")
     pid = json.loads((server_folder(home) / protocol.INFO).read_text())["pid"]
     assert alive(pid)
+    shown = seisproc(env, "service", "status")
+    assert f"command server: pid {pid}" in shown.stdout, shown.stdout + shown.stderr
+    assert json.loads(seisproc(env, "service", "status", "--json").stdout)[
+        "command_server_pid"] == pid
     stopped = seisproc(env, "service", "stop")
     assert stopped.returncode == 0, stopped.stderr
-    wait_until(lambda: not alive(pid), timeout=15, what="the server ended with the service")
-    assert not service_temp_dir(home).exists() or not (
-        server_folder(home) / protocol.SOCKET).exists()
+    assert not alive(pid)  # stop waits for it
+    assert not (server_folder(home) / protocol.SOCKET).exists()
+    assert "not running" in seisproc(env, "service", "status").stdout
+
+
+def test_a_killed_server_is_replaced_after_the_next_run_without_an_error(
+        env: dict[str, str], home: Path, project: Path) -> None:
+    first = seisproc(env, "run", "--overwrite", str(project / "quick.yaml"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    wait_until(lambda: server_ready(home), what="the command server came up")
+    pid = json.loads((server_folder(home) / protocol.INFO).read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)  # its socket stays behind, refusing connections
+    wait_until(lambda: not alive(pid), timeout=10, what="the server died")
+    second = seisproc(env, "run", "--overwrite", str(project / "quick.yaml"))
+    assert second.returncode == 0, second.stdout + second.stderr
+    wait_until(lambda: server_ready(home) and json.loads(
+        (server_folder(home) / protocol.INFO).read_text())["pid"] != pid,
+        what="a new server came up")
+    third = seisproc(env, "run", "--overwrite", str(project / "quick.yaml"))
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert served_pids(home), server_log(home)
 
 
 def _jobs(env: dict[str, str]) -> list:

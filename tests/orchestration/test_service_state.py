@@ -21,6 +21,7 @@ from seisproc.orchestration.head import (
     SOCKET_PATH_LIMIT,
     SOCKET_TAIL,
     HeadState,
+    free_ports,
     group_alive,
     port_open,
 )
@@ -141,3 +142,8 @@ def test_stop_never_kills_a_group_that_is_not_the_services(seisproc_home: Path) 
     service._write_state(a_state(os.getpgrp(), temp_dir="/tmp/seisproc-not-this-one"))
     assert service.stop_service() is False  # and this process is still here to check
     assert service.read_state() is None
+
+
+def test_the_heads_ports_are_picked_together_and_never_twice() -> None:
+    ports = free_ports(50)
+    assert len(set(ports)) == 50  # one at a time, the kernel may hand one out twice

@@ -42,20 +42,26 @@ def _tell(message: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
     """Show whether the local Ray runs, where, for how long, and its warm workers."""
+    from seisproc.cli.warm.control import running_server
     from seisproc.orchestration.service import service_status
 
-    now = service_status()
+    now, server = service_status(), running_server()
     if as_json:
-        click.echo(json.dumps(now.to_dict(), indent=2))
+        click.echo(json.dumps({**now.to_dict(), "command_server_pid": server}, indent=2))
         return
     click.echo("\n".join(_describe(now)))
+    if now.running:
+        click.echo(f"  command server: pid {server} (runs the next commands warm)" if server
+                   else "  command server: not running (the next run on it starts one)")
 
 
 @service.command()
 def stop() -> None:
     """End the local Ray and its workers (the next run starts a fresh one)."""
+    from seisproc.cli.warm.control import stop_server
     from seisproc.orchestration.service import stop_service
 
+    stop_server()  # it ends once the commands it runs have ended
     if stop_service():
         click.echo("seisproc's local Ray stopped")
     else:

@@ -89,9 +89,18 @@ class HeadState:
 
 def free_port() -> int:
     """A TCP port nothing listens on now (the kernel's pick)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different TCP ports nothing listens on now. The probes stay bound until
+    all are picked: one at a time, the kernel may hand out the same port twice, and Ray
+    then refuses to start ("trying to use a port number ... used by other components")."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def start_head(home: Path, idle_s: float, version: str) -> HeadState:
@@ -104,13 +113,14 @@ def start_head(home: Path, idle_s: float, version: str) -> HeadState:
     """
     temp = service_temp_dir(home)
     _clear_old_sessions(temp)
-    port, token = free_port(), secrets.token_hex(24)
+    ports, token = free_ports(5), secrets.token_hex(24)
+    port = ports[0]
     log_path = temp / "head.log"
     with open(_private_log(log_path), "wb") as log:
         leader = subprocess.Popen(
             # by path, not -m: importing the package first would delay Ray's start by 2 s
             [sys.executable, str(Path(__file__).with_name("idle_watch.py")), str(port), str(temp),
-             repr(idle_s), json.dumps(_head_command(port, temp))],
+             repr(idle_s), json.dumps(_head_command(ports, temp))],
             env={**_head_env(token), "SEISPROC_HOME": str(home)}, stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=str(temp))
     state = HeadState(f"127.0.0.1:{port}", leader.pid, str(temp), time.time(), idle_s,
@@ -124,7 +134,10 @@ def start_head(home: Path, idle_s: float, version: str) -> HeadState:
     return state
 
 
-def _head_command(port: int, temp: Path) -> list[str]:
+def _head_command(ports: list[int], temp: Path) -> list[str]:
+    """``ray start --head`` on ``ports[0]``, the other ports for the components Ray
+    would otherwise give fixed defaults."""
+    port = ports[0]
     ray = str(Path(sys.executable).parent / "ray")
     command = [ray if os.access(ray, os.X_OK) else "ray", "start", "--head", "--block",
                f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false",
@@ -132,7 +145,7 @@ def _head_command(port: int, temp: Path) -> list[str]:
     options = ["--dashboard-port", "--dashboard-agent-listen-port", "--runtime-env-agent-port"]
     if _ray_client_installed():  # else Ray starts no client server, and refuses the option
         options.append("--ray-client-server-port")
-    command += [f"{option}={free_port()}" for option in options]
+    command += [f"{option}={value}" for option, value in zip(options, ports[1:], strict=False)]
     return command
 
 
