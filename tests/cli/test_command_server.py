@@ -204,6 +204,34 @@ def test_a_caller_with_another_import_time_environment_runs_the_command_itself(
     assert "another import-time environment (OMP_NUM_THREADS differ)" in server_log(home)
 
 
+def test_the_callers_umask_applies_to_what_the_served_command_writes(
+        env: dict[str, str], home: Path, project: Path) -> None:
+    wait_until(lambda: server_ready(home), what="the command server is up")
+    before = len(served_pids(home))
+    result = subprocess.run([*SEISPROC, "run", "--overwrite", str(project / "quick.yaml")],
+                            env=env, capture_output=True, text=True, timeout=180, check=False,
+                            preexec_fn=lambda: os.umask(0o077))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(served_pids(home)) == before + 1, server_log(home)
+    assert oct((project / "quick-out.sgy").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_caller_with_other_resource_limits_runs_the_command_itself(
+        env: dict[str, str], home: Path, project: Path) -> None:
+    import resource
+
+    wait_until(lambda: server_ready(home), what="the command server is up")
+    before = len(served_pids(home))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    result = subprocess.run([*SEISPROC, "run", "--overwrite", str(project / "quick.yaml")],
+                            env=env, capture_output=True, text=True, timeout=180, check=False,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                                  (soft - 1, hard)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(served_pids(home)) == before
+    assert "other resource limits (ulimit)" in server_log(home)
+
+
 def test_another_users_socket_folder_is_never_used(tmp_path: Path) -> None:
     from seisproc.cli.warm.client import _ours
 

@@ -54,7 +54,9 @@ def run_on_server(args: Sequence[str]) -> int | None:
     with sock, _Forwarding() as forwarding:  # signals ignored here stay ignored
         try:
             protocol.send_request(sock, {"argv": list(args), "cwd": os.getcwd(), "env": env,
-                                         "executable": sys.executable,
+                                         "executable": sys.executable, "path": sys.path,
+                                         "umask": protocol.current_umask(),
+                                         "limits": protocol.resource_limits(),
                                          "ignored_signals": ignored_signals()}, (0, 1, 2))
             sock.settimeout(ANSWER_TIMEOUT_S)
             lines = protocol.Lines(sock)

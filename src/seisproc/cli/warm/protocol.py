@@ -71,6 +71,25 @@ def env_differences(one: Mapping[str, str], other: Mapping[str, str]) -> list[st
     return sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
 
 
+LIMITS = ("RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK",
+          "RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_CPU")
+"""The resource limits (``ulimit``) a forked command inherits from the server: a caller
+with others runs the command itself."""
+
+
+def resource_limits() -> dict[str, list[int]]:
+    import resource
+
+    return {name: list(resource.getrlimit(getattr(resource, name))) for name in LIMITS
+            if hasattr(resource, name)}
+
+
+def current_umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def enabled(env: Mapping[str, str]) -> bool:
     return env.get(ENABLE_ENV, "1").strip().lower() not in ("0", "off", "no", "false")
 

@@ -172,6 +172,8 @@ class Server:
         differing = protocol.env_differences(request["env"], self.env)
         if differing:
             return f"another import-time environment ({', '.join(differing)} differ)"
+        if request.get("limits") != protocol.resource_limits():
+            return "other resource limits (ulimit)"
         if source_digest() != self.identity:
             self.drain("seisproc's code changed on disk")
             return "seisproc's code changed since this server started"
@@ -249,8 +251,11 @@ class Server:
         fds.clear()
         _standard_streams()
         os.chdir(request["cwd"])
+        os.umask(int(request.get("umask", 0o022)))
         os.environ.clear()
         os.environ.update(request["env"])
+        if isinstance(request.get("path"), list):  # modules imported later come from there
+            sys.path[:] = [str(entry) for entry in request["path"]]
         argv = [str(arg) for arg in request["argv"]]
         sys.argv = ["seisproc", *argv]
         logging.getLogger().handlers.clear()
