@@ -98,3 +98,7 @@ def test_a_waiting_job_holds_nothing_and_goes_on_only_when_its_jobs_ended_well()
     for state in S:
         if state is not S.WAITING:
             assert decide(state, E.DEPENDENCIES_MET).to is None
+
+
+def test_a_waiting_job_whose_output_claim_is_refused_fails() -> None:
+    assert decide(S.WAITING, E.PLAN_FAILED) == Decision(S.FAILED, (X.RELEASE,))

@@ -38,8 +38,8 @@ class Event(StrEnum):
     """A running slot is free and the job was planned before (paused, then resumed)."""
     PLANNED = "planned"
     PLAN_FAILED = "plan_failed"
-    """The input could not be indexed, the output not created, or the checkpoint does
-    not match the job's plan any more (the input changed)."""
+    """The input could not be indexed, the output not claimed or created, or the
+    checkpoint does not match the job's plan any more (the input changed)."""
     UNIT_DONE = "unit_done"
     UNIT_FAILED = "unit_failed"
     """A unit raised: the data or the flow is at fault, so the job fails."""
@@ -150,6 +150,7 @@ TABLE: dict[JobState, dict[Event, Decision]] = {
         E.CLOSE_CANCEL: Decision(S.CANCELLING),
         E.DEPENDENCIES_MET: Decision(S.QUEUED),
         E.STORE_FAILED: Decision(S.FAILED, (X.RELEASE,)),
+        E.PLAN_FAILED: Decision(S.FAILED, (X.RELEASE,)),  # its output claim was refused
         E.LEASE_LOST: _HANDS_OFF,
         E.UNIT_DONE: Decision(None, (X.DROP_UNIT,)),
         E.UNIT_FAILED: Decision(None, (X.DROP_UNIT,)),

@@ -21,6 +21,7 @@ import gc
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,18 @@ from typing import Any
 from seisproc.errors import SeisprocError
 from seisproc.io.claim import OutputClaim, claim_output, claim_path
 from seisproc.jobs.checkpoints import CheckpointStore
+from seisproc.jobs.claims import OutputClaimer
 from seisproc.jobs.decisions import Event
 from seisproc.jobs.events import EventBus, JobEvent, JobEventKind, Subscriber
 from seisproc.jobs.history_writer import HistoryWriter, RetryPolicy
 from seisproc.jobs.lease import LeaseKeeper
 from seisproc.jobs.model import Job, JobError, JobState, JobType, new_job_id
 from seisproc.jobs.owner import LEASE_RENEW_S, LEASE_TTL_S, owner_alive, this_owner
-from seisproc.jobs.plan import DEFAULT_GATHERS_PER_UNIT, check_output_path
+from seisproc.jobs.plan import (
+    DEFAULT_GATHERS_PER_UNIT,
+    check_output_folder,
+    check_output_path,
+)
 from seisproc.jobs.ports import Executor, JobStore
 from seisproc.jobs.qc import JobQc
 from seisproc.jobs.recovery import adopt, recover_orphans
@@ -100,6 +106,8 @@ class JobManager:
             max_running=max_running, gathers_per_unit=gathers_per_unit,
             hold_lease=lambda job: self._leases.hold(job.id, job.lease),
             drop_lease=self._leases.drop)
+        self._claims = OutputClaimer(self._claim_is_stale, refused=self._claim_refused,
+                                     ended=self._ended)
         self._control_poll_s = control_poll_s
         self._lock = threading.Lock()  # guards starting the threads; never held for I/O
         self._started = False
@@ -133,9 +141,13 @@ class JobManager:
 
         Refused, with nothing recorded, by a :class:`SeisprocError` when the output may
         not be written, another job holds its claim (in any process, on any host that
-        shares the folder), or the injected ``validate_flow`` refuses the flow.
+        shares the folder), or the injected ``validate_flow`` refuses the flow. The claim
+        file itself is created just after, off the caller's thread (creating a file waits
+        for a busy disk's journal): a claim another process took in that instant fails
+        the job instead, with the same message (:mod:`seisproc.jobs.claims`).
         """
         check_output_path(flow, overwrite)
+        check_output_folder(flow.output)
         if self._validate_flow is not None:
             self._validate_flow(flow)
         job = Job(id=new_job_id(), name=name or flow.name, type=job_type, priority=priority,
@@ -147,10 +159,11 @@ class JobManager:
                   state=S.WAITING if after else S.QUEUED,
                   message=(f"waiting for {len(after)} job(s)" if after else "queued")
                   + f"; the output is claimed ({claim_path(flow.output).name})")
-        claim_output(Path(flow.output), job.id, self.owner, stale=self._claim_is_stale)
         self._start()
+        self._claims.take(job)  # refused here, or promised: nothing is written yet
         self._writer.save(job, JobEvent(JobEventKind.SUBMITTED, job))
         self._scheduler.submit(job)  # no wait: submit() costs its caller ~0.1 ms
+        self._claims.create(job)  # once the scheduler knows the job: a refusal fails it
         return job
 
     def pause(self, job_id: str, message: str = "") -> Job:
@@ -244,6 +257,7 @@ class JobManager:
         land, committing jobs finish, the history gets every record (bounded waits)."""
         if self._closed.is_set():
             return
+        self._claims.close()  # promised claims are decided before the jobs are closed
         if self._started:
             event = Event.CLOSE_PAUSE if active == "pause" else Event.CLOSE_CANCEL
             with contextlib.suppress(Exception):
@@ -270,6 +284,7 @@ class JobManager:
                 return
             self._started = True
             self._scheduler.start()
+            self._claims.start()
             self._leases.start()
             threading.Thread(target=self._take_control_requests, daemon=True,
                              name="seisproc-control").start()
@@ -317,6 +332,16 @@ class JobManager:
         if known is not None:
             return known.state.is_terminal()
         return not owner_alive(Job(id=claim.job_id, name="", owner=claim.owner))
+
+    def _claim_refused(self, job: Job, exc: Exception) -> None:
+        trace = "" if isinstance(exc, SeisprocError) else "".join(
+            traceback.format_exception(exc))
+        self._scheduler.post(Outcome(Event.PLAN_FAILED, job.id,
+                                     JobError(type(exc).__name__, str(exc), trace)))
+
+    def _ended(self, job_id: str) -> bool:
+        job = self._scheduler.jobs.get(job_id)
+        return job is not None and job.state.is_terminal()
 
     def _store_failed(self, job: Job, exc: Exception) -> None:
         cause = getattr(exc, "orig", None) or exc

@@ -33,7 +33,7 @@ from seisproc.jobs.units import GatherRef, WorkUnit
 from seisproc.processing.flow import Flow
 
 __all__ = ["JobPlan", "UnitCut", "plan_job", "partial_path_for", "cut_units",
-           "check_output_path", "check_processors", "output_starts"]
+           "check_output_folder", "check_output_path", "check_processors", "output_starts"]
 
 DEFAULT_GATHERS_PER_UNIT = 4
 
@@ -72,6 +72,15 @@ def check_output_path(flow: Flow, overwrite: bool) -> None:
         raise OutputError(f"{out}: the output is a folder; give a file name")
     if not out.parent.is_dir():
         raise OutputError(f"{out.parent}: the output folder does not exist")
+
+
+def check_output_folder(output: Path) -> None:
+    """Refuse an output folder this process may not write in: the claim, the partial
+    file and the output are all made there, and ``submit()`` refuses at once what the
+    claim, created a moment later off the caller's thread, would fail on."""
+    if not os.access(output.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{output.parent}: the output folder is not writable by you; "
+                          "write the output where you may")
 
 
 class UnitCut(Sequence[WorkUnit]):

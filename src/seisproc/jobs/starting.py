@@ -24,6 +24,7 @@ from seisproc.io.scan import ScanRanges
 from seisproc.io.segy import open_segy
 from seisproc.io.writer import discard_output
 from seisproc.jobs.checkpoints import CheckpointStore, UnitSet
+from seisproc.jobs.claims import await_claim
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.fingerprint import (
     PlanFingerprint,
@@ -129,6 +130,7 @@ def plan_run(job: Job, checkpoints: CheckpointStore, gathers_per_unit: int, *,
 def _start_over(whole: Flow, job: Job, partial: Path) -> None:
     """Before stage 1 of a fresh run: the output claimed and refusable, every stage's
     steps checked against the data, and files an earlier attempt left removed."""
+    await_claim(job.id)  # a submitted job's claim, being created on the claim thread
     claim_output(Path(whole.output), job.id, job.owner)  # a resumed job claims again
     if whole.stages is None:
         return
