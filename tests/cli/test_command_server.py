@@ -193,6 +193,37 @@ def test_sigterm_to_the_caller_cancels_the_served_job_as_ctrl_c_does(
     assert not list(project.glob(".slow-out.sgy*"))
 
 
+def test_ctrl_z_stops_the_served_command_with_its_caller_and_fg_continues_both(
+        env: dict[str, str], home: Path, project: Path) -> None:
+    wait_until(lambda: server_ready(home), what="the command server is up")
+    before = len(served_pids(home))
+    caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
+    try:
+        wait_until(lambda: len(served_pids(home)) > before, what="the server forked the run")
+        command = served_pids(home)[-1]
+        wait_until(lambda: _state(env) == "RUNNING", timeout=120, what="the job runs")
+        caller.send_signal(signal.SIGTSTP)
+        wait_until(lambda: _process_state(command) == "T" and _process_state(caller.pid) == "T",
+                   timeout=10, what="both stopped")
+        caller.send_signal(signal.SIGCONT)
+        wait_until(lambda: _process_state(command) not in ("T", "") and
+                   _process_state(caller.pid) not in ("T", ""), timeout=10,
+                   what="both continued")
+        caller.send_signal(signal.SIGTERM)
+        output, _ = caller.communicate(timeout=60)
+        assert "was cancelled" in output
+    finally:
+        caller.kill()
+        caller.communicate()
+
+
+def _process_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return ""
+
+
 def test_a_caller_with_another_import_time_environment_runs_the_command_itself(
         env: dict[str, str], home: Path, project: Path) -> None:
     wait_until(lambda: server_ready(home), what="the command server is up")

@@ -31,7 +31,8 @@ __all__ = ["run_on_server", "start_server"]
 
 CONNECT_TIMEOUT_S = 2.0
 ANSWER_TIMEOUT_S = 10.0
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH, signal.SIGTSTP,
+             signal.SIGCONT)
 
 
 def run_on_server(args: Sequence[str]) -> int | None:
@@ -117,8 +118,12 @@ class _Forwarding:
             self._send(signum)
 
     def _send(self, signum: int) -> None:
+        """Pass ``signum`` on. Ctrl-Z (SIGTSTP) stops the command, then this process, as
+        the shell expects of its foreground job; ``fg`` (SIGCONT) continues both."""
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self._pid or 0, signum)
+            os.kill(self._pid or 0, signal.SIGSTOP if signum == signal.SIGTSTP else signum)
+        if signum == signal.SIGTSTP:
+            os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def ignored_signals() -> list[int]:
