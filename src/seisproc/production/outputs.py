@@ -1,14 +1,14 @@
 """How two SEG-Y outputs differ: identical or not, and per gather by how much and where.
 
 Both files are read once, side by side, in chunks of whole traces into two reused
-buffers, so memory stays a few tens of megabytes for a survey of any size and the
-comparison costs little more than reading the traces (``benchmarks/output_diff.py``: the
-target is 1.5x the time of reading both files' traces once). A chunk whose bytes are
-equal (one ``memcmp``) is not decoded at all: A's energy there is needed only for a
-gather that differs elsewhere, and is read back at the end for those gathers alone, so
-two identical files cost about their reading. Elsewhere each trace's difference gives
-its sum of squares and its largest absolute value. Gathers are accumulated by their
-header value as traces stream past, so a file need not be sorted by its gather key.
+buffers, so memory stays about a megabyte for a survey of any size and the comparison
+costs little more than reading the traces (``benchmarks/output_diff.py``: the target is
+1.5x the time of reading both files' traces once). A chunk whose bytes are equal (one
+``memcmp``) is not decoded at all: A's energy there is needed only for a gather that
+differs elsewhere, and is read back at the end for those gathers alone, so two identical
+files cost about their reading. Elsewhere each trace's difference gives its sum of
+squares and its largest absolute value. Gathers are accumulated by their header value as
+traces stream past, so a file need not be sorted by its gather key.
 
 Each gather's figure is the RMS of A - B relative to the RMS of A (0 where they agree,
 ``inf`` where A is all zeros and B is not), with the largest absolute difference and where
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +41,13 @@ __all__ = [
     "CHUNK_BYTES",
 ]
 
-CHUNK_BYTES = 8 * 2**20
-"""Bytes of each file read per step: a system call per 8 MiB costs nothing, and the
-decoded chunk and its difference stay small (32 MiB chunks measured slower: allocating
-and faulting in their buffers and temporaries)."""
+CHUNK_BYTES = 2**18
+"""Bytes of each file read, compared and decoded per step. At 256 KiB a step's bytes are
+still in the cache when they are decoded, and the decoded samples, their difference and
+decoding's temporaries are handed back by the allocator step after step; from 512 KiB
+to 8 MiB it returned some to the system and faulted them in again (20,000-85,000 page
+faults per 95 MB pair, for the diff and for a plain decoding read alike; 256 KiB:
+100-500), and the diff took 1.5-2x as long."""
 
 
 class OutputsNotComparable(SeisprocError):
@@ -161,14 +165,17 @@ def diff_outputs(
         identical = a.file_header_bytes == b.file_header_bytes and os.path.getsize(
             a.path
         ) == os.path.getsize(b.path)
-        for start, records_a, records_b, same in _chunks(a, b, chunk_bytes):
-            keys = read_column(records_a["header"], field_, a.layout.endian)
-            identical &= same
-            if not same:
-                header_diffs += int(
-                    np.any(records_a["header"] != records_b["header"], axis=1).sum()
-                )
-            _fold(gathers, start, keys, records_a, records_b, a, same)
+        with closing(_chunks(a, b, chunk_bytes)) as chunks:
+            for chunk in chunks:
+                keys = read_column(chunk.records_a["header"], field_, a.layout.endian)
+                identical &= chunk.samples_b is None
+                if chunk.samples_b is None:
+                    _fold_identical(gathers, chunk.start, keys)
+                    continue
+                headers_a, headers_b = chunk.records_a["header"], chunk.records_b["header"]
+                header_diffs += int(np.any(headers_a != headers_b, axis=1).sum())
+                samples_a = decode(chunk.records_a["samples"], a.layout.format)
+                _fold_differing(gathers, chunk.start, keys, samples_a, chunk.samples_b)
         _score_unscored(a, gathers.values())
     return OutputDiff(
         str(path_a),
@@ -198,20 +205,32 @@ def _check_comparable(a: SegyFile, b: SegyFile) -> None:
             )
 
 
-def _chunks(
-    a: SegyFile, b: SegyFile, chunk_bytes: int
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, bool]]:
-    """``(first trace, records of A, records of B, whether their bytes are equal)`` for
-    consecutive chunks, read into two buffers reused throughout (the arrays are valid
-    only until the next step). The buffers are ``bytearray``: their ``==`` is a
-    ``memcmp``, ten times faster than numpy's element-wise comparison."""
+@dataclass(frozen=True)
+class _Chunk:
+    """Consecutive traces of both files; the records are valid until the next chunk is
+    taken, when their buffers are read into again."""
+
+    start: int
+    """The first trace's position in the file, from 0."""
+    records_a: np.ndarray
+    records_b: np.ndarray
+    samples_b: np.ndarray | None
+    """B's samples as float32, or ``None`` where every byte equals A's."""
+
+
+def _chunks(a: SegyFile, b: SegyFile, chunk_bytes: int) -> Generator[_Chunk, None, None]:
+    """Both files' chunks in order, read into two buffers reused throughout, B's samples
+    decoded where the bytes differ. The buffers are ``bytearray``: their ``==`` is a
+    ``memcmp`` (of slices, a copy first), ten times faster than numpy's element-wise
+    comparison. Close it (``contextlib.closing``) to close the files at once."""
     layout = a.layout
     per_chunk = max(1, min(chunk_bytes // layout.trace_bytes, layout.n_traces))
-    buffers = [bytearray(per_chunk * layout.trace_bytes) for _ in range(2)]
+    buffers = [bytearray(per_chunk * layout.trace_bytes) for _ in "ab"]
     fds = [os.open(path, os.O_RDONLY) for path in (a.path, b.path)]
     try:
         for start in range(0, layout.n_traces, per_chunk):
-            size = min(per_chunk, layout.n_traces - start) * layout.trace_bytes
+            count = min(per_chunk, layout.n_traces - start)
+            size = count * layout.trace_bytes
             offset = layout.data_offset + start * layout.trace_bytes
             for fd, buffer, segy in zip(fds, buffers, (a, b), strict=True):
                 if os.preadv(fd, [memoryview(buffer)[:size]], offset) != size:
@@ -220,47 +239,63 @@ def _chunks(
                         "file changed or was truncated while compared"
                     )
             records_a, records_b = (
-                np.frombuffer(buffer, layout.record_dtype(), size // layout.trace_bytes)
-                for buffer in buffers
+                np.frombuffer(buffer, layout.record_dtype(), count) for buffer in buffers
             )
-            same = (
-                buffers[0] == buffers[1]
-                if size == len(buffers[0])
-                else buffers[0][:size] == buffers[1][:size]
-            )  # the last chunk: a copy, then memcmp
-            yield start, records_a, records_b, same
+            same = _equal(buffers, layout.trace_bytes, size)
+            samples_b = None if same else decode(records_b["samples"], layout.format)
+            yield _Chunk(start, records_a, records_b, samples_b)
     finally:
         for fd in fds:
             os.close(fd)
 
 
-def _fold(
+def _equal(buffers: list[bytearray], probe: int, size: int) -> bool:
+    """Whether the first ``size`` bytes of the two buffers are equal. Traces that differ
+    nearly always differ from a chunk's first on, so its first ``probe`` bytes (a trace)
+    are compared alone first: microseconds, where the whole chunk's ``memcmp`` (and the
+    copies of a last, shorter chunk) take a sixth of decoding it."""
+    a, b = buffers
+    if a[:probe] != b[:probe]:
+        return False
+    return a == b if size == len(a) else a[:size] == b[:size]
+
+
+def _spans(keys: np.ndarray) -> list[tuple[int, int]]:
+    """``[lo, hi)`` runs of a chunk's traces that share a gather key."""
+    edges = np.flatnonzero(np.diff(keys)) + 1
+    return list(zip([0, *edges.tolist()], [*edges.tolist(), len(keys)], strict=True))
+
+
+def _fold_identical(gathers: dict[int, GatherDiff], start: int, keys: np.ndarray) -> None:
+    """Count a byte-identical chunk's traces into their gathers, A's energy left for
+    :func:`_score_unscored`."""
+    for lo, hi in _spans(keys):
+        gather = gathers.setdefault(int(keys[lo]), GatherDiff(int(keys[lo])))
+        gather.unscored.append((start + lo, start + hi))
+        _add_run(gather, start + lo, start + hi)
+
+
+def _fold_differing(
     gathers: dict[int, GatherDiff],
     start: int,
     keys: np.ndarray,
-    records_a: np.ndarray,
-    records_b: np.ndarray,
-    a: SegyFile,
-    same: bool,
+    samples_a: np.ndarray,
+    diff: np.ndarray,
 ) -> None:
-    """Add one chunk's traces to their gathers' figures."""
-    edges = np.flatnonzero(np.diff(keys)) + 1
-    spans = list(zip([0, *edges.tolist()], [*edges.tolist(), len(keys)], strict=True))
-    if same:
-        for lo, hi in spans:
-            gather = gathers.setdefault(int(keys[lo]), GatherDiff(int(keys[lo])))
-            gather.unscored.append((start + lo, start + hi))
-            _add_run(gather, start + lo, start + hi)
-        return
-    samples_a = decode(records_a["samples"], a.layout.format)
+    """Add a chunk's traces to their gathers' figures; ``diff`` holds B's samples on
+    entry and is overwritten.
+
+    Per trace, float32 sums of squares (a few thousand terms: far under the 3 digits
+    reported) and the largest difference; per gather, float64 sums of those, which
+    add up millions of traces.
+    """
     energy_a = np.einsum("ij,ij->i", samples_a, samples_a)
-    diff = np.array(decode(records_b["samples"], a.layout.format), copy=None)
     np.subtract(samples_a, diff, out=diff)  # in place: no temporaries the size of a chunk
     energy_d = np.einsum("ij,ij->i", diff, diff)
     np.abs(diff, out=diff)
     where = diff.argmax(axis=1)
     max_d = diff[np.arange(len(keys)), where]
-    for lo, hi in spans:
+    for lo, hi in _spans(keys):
         gather = gathers.setdefault(int(keys[lo]), GatherDiff(int(keys[lo])))
         _add_differences(gather, start + lo, max_d[lo:hi], where[lo:hi])
         gather.sum_squares_a += float(energy_a[lo:hi].sum(dtype=np.float64))
