@@ -15,7 +15,7 @@ import socket
 import time
 from pathlib import Path
 
-from job_helpers import seisproc, start, wait_for
+from job_helpers import project_on, seisproc, start, wait_for
 
 from seisproc.jobs.model import JobState
 
@@ -118,7 +118,9 @@ def test_cancel_from_a_second_terminal(job_project: Path, cli_env: dict) -> None
     assert list(job_project.glob(".*partial*")) == []
 
 
-def test_jobs_json_lists_id_name_state_progress_output(job_project: Path, cli_env: dict) -> None:
+def test_jobs_json_lists_id_name_state_progress_output(small_survey: Path, tmp_path: Path,
+                                                       cli_env: dict) -> None:
+    job_project = project_on(small_survey, tmp_path)  # a listing: the job's size is moot
     done = seisproc(cli_env, "run", str(job_project / "out.yaml"))
     assert done.returncode == 0, done.stderr
     (listed,) = json.loads(seisproc(cli_env, "jobs", "--json").stdout)

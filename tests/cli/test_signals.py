@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from job_helpers import seisproc, start, wait_for
+from job_helpers import FLOW, project_on, seisproc, slower, start, wait_for
 from test_bad_address import free_port
 
 from seisproc.jobs.model import JobState
@@ -45,7 +45,8 @@ def jobs_json(env: dict) -> list[dict]:
 
 
 def test_sigkill_while_queued_leaves_every_command_able_to_start_and_resume_finishes(
-        job_project: Path, cli_env: dict, unreachable_env: dict) -> None:
+        small_survey: Path, tmp_path: Path, cli_env: dict, unreachable_env: dict) -> None:
+    job_project = project_on(small_survey, tmp_path)  # killed before a unit ran: any size
     proc, job_id = queued_run(unreachable_env, job_project)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
@@ -86,7 +87,10 @@ def test_sighup_mid_run_with_pause_leaves_a_job_that_resumes_to_the_end(
 
 def test_two_runs_writing_the_same_output_the_second_is_refused_at_once_even_with_overwrite(
         job_project: Path, cli_env: dict) -> None:
-    first = start(cli_env, "run", str(job_project / "slow.yaml"))
+    # twice the slow flow's decons: it is killed, not finished, so this costs nothing
+    # and it still runs after two more commands on a loaded machine
+    (job_project / "slowest.yaml").write_text(slower(FLOW.format(output="out.sgy"), 8))
+    first = start(cli_env, "run", str(job_project / "slowest.yaml"))
     try:
         job = wait_for(cli_env, lambda j: j.state is S.RUNNING)
         second = seisproc(cli_env, "run", str(job_project / "out.yaml"), timeout=60)

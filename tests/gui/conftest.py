@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6", reason="the desktop application needs the gui extra")
 pytest.importorskip("pytestqt", reason="widget tests need pytest-qt")
 
-from dashboard_helpers import idle_engine, idle_submitter  # noqa: E402
+from dashboard_helpers import idle_engine, idle_submitter, long_survey_in  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from seisproc.jobs.manager import JobManager  # noqa: E402
@@ -27,6 +27,13 @@ def isolated_settings(tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def long_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:data:`dashboard_helpers.LONG_GEOMETRY` (58 MB, about 5 s to write), once for the
+    session: the dashboard, window and QC tests only read it. Treat it as read-only."""
+    return long_survey_in(tmp_path_factory.mktemp("long-survey"))
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pytest
 from dashboard_helpers import (
     HEAVY,
     activate,
-    long_survey_in,
     make_flow,
     open_dashboard,
     ray_engine,
@@ -36,11 +35,6 @@ S = JobState
 @pytest.fixture
 def manager(ray_cluster: None) -> Iterator[JobManager]:
     yield from ray_engine()
-
-
-@pytest.fixture(scope="module")
-def long_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return long_survey_in(tmp_path_factory.mktemp("gui-survey"))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dashboard_helpers import HEAVY, activate, long_survey_in, make_flow, open_dashboard, shown
+from dashboard_helpers import HEAVY, activate, make_flow, open_dashboard, shown
 from PySide6.QtCore import Qt
 
 from seisproc.engine import open_manager
@@ -36,11 +36,6 @@ pytestmark = pytest.mark.slow
 S = JobState
 LAG_S = 1.0
 SEISPROC = [sys.executable, "-m", "seisproc"]
-
-
-@pytest.fixture(scope="module")
-def long_survey(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return long_survey_in(tmp_path_factory.mktemp("terminal-survey"))
 
 
 @pytest.fixture

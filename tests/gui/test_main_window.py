@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from dashboard_helpers import (
     HEAVY,
     activate,
-    long_survey_in,
     make_flow,
     ray_engine,
     state_of,
@@ -205,7 +204,7 @@ def ray_manager(ray_cluster: None) -> Iterator[JobManager]:
 
 @pytest.mark.slow
 def test_on_ray_the_window_counts_jobs_toasts_completions_and_escape_cancels_the_rest(
-        qtbot, ray_manager, small_survey, tmp_path, monkeypatch):
+        qtbot, ray_manager, small_survey, long_survey, tmp_path, monkeypatch):
     window = open_window(qtbot, ray_manager)
     toasts: list[tuple[str, str]] = []
     monkeypatch.setattr(window, "notify", lambda text, level="info": toasts.append((text,
@@ -216,8 +215,7 @@ def test_on_ray_the_window_counts_jobs_toasts_completions_and_escape_cancels_the
     qtbot.waitUntil(lambda: toasts != [], timeout=2_000)
     assert toasts[0][1] == "success" and toasts[0][0].startswith("Job “quick” completed in ")
 
-    survey = long_survey_in(tmp_path)
-    jobs = [ray_manager.submit(make_flow(survey, tmp_path / f"long{n}.sgy", HEAVY,
+    jobs = [ray_manager.submit(make_flow(long_survey, tmp_path / f"long{n}.sgy", HEAVY,
                                          name=f"long {n}")) for n in range(3)]
     qtbot.waitUntil(lambda: window.indicator.label.text() == "2 running · 1 queued",
                     timeout=60_000)
@@ -228,7 +226,7 @@ def test_on_ray_the_window_counts_jobs_toasts_completions_and_escape_cancels_the
                     timeout=15_000)
     qtbot.waitUntil(lambda: window.indicator.label.text() == "0 running · 0 queued")
     assert not window.indicator.bar.isVisible()
-    assert sorted(p.name for p in tmp_path.glob("*.sgy")) == ["long.sgy", "quick.sgy"]
+    assert sorted(p.name for p in tmp_path.glob("*.sgy")) == ["quick.sgy"]
 
 
 # ---------------------------------------------------------------------- the command

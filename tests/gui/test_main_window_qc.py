@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import HEAVY, activate, long_survey_in, make_flow, select
+from dashboard_helpers import HEAVY, activate, make_flow, select
 from PySide6.QtCore import Qt
 from viewer_helpers import read_gather, wait_for_gather
 
@@ -80,8 +80,8 @@ def test_a_qc_point_of_a_finished_job_opens_that_gather_of_its_output(
 
 @pytest.mark.slow
 def test_a_qc_point_of_a_running_job_opens_that_gather_of_its_input(
-        qtbot, manager, tmp_path):
-    survey = long_survey_in(tmp_path)
+        qtbot, manager, long_survey, tmp_path):
+    survey = long_survey
     window = open_window(qtbot, manager)
     job = manager.submit(make_flow(survey, tmp_path / "decon.sgy", HEAVY, name="decon"))
     strip = show_qc_of(qtbot, window, job, gathers=2)
