@@ -62,13 +62,12 @@ def env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, job_survey: Path) -> Path:
+    """A 2-gather flow, and a slow one over the CLI tests' job survey (made once a session)."""
     folder = tmp_path_factory.mktemp("warm-project")
     small = synthesize_survey(folder / "small.sgy",
                               SurveyGeometry(shots=2, channels=24, samples=1001, dt_ms=4.0))
-    large = synthesize_survey(folder / "large.sgy",
-                              SurveyGeometry(shots=60, channels=96, samples=1001, dt_ms=4.0))
-    for name, survey, steps in (("quick", small, QUICK), ("slow", large, SLOW)):
+    for name, survey, steps in (("quick", small, QUICK), ("slow", job_survey, SLOW)):
         (folder / f"{name}.yaml").write_text(FLOW.format(
             name=name, input=survey, output=folder / f"{name}-out.sgy", steps=steps))
     return folder
