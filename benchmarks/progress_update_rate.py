@@ -13,6 +13,11 @@ its executor) sees each unit's :class:`~seisproc.jobs.units.UnitResult` and keep
   the engine's own part of it;
 * ``ray_return``: the rest (``finished_at`` to the executor's hand-over): Ray's return
   path and ``ray.wait``;
+* the driver's part in two laps, at the moment the event was made (``JobEvent.at``,
+  right after the unit's checkpoint was durable): ``driver_fold`` (hand-over to event:
+  deciding the batch and the checkpoint writes and fsyncs before it) and
+  ``driver_delivery`` (event to receipt: its wait for the thread that announces it, and
+  the subscribers before this one);
 * ``engine_checkpoint_append``, ``engine_history_save``: the engine's own durable writes
   during the window (the store and checkpoint store are subclasses with a stopwatch);
 * ``updates_per_s`` delivered, and the driver's CPU per update: the whole process
@@ -51,6 +56,8 @@ class ProgressClock:
         self.delivery: list[float] = []
         self.driver: list[float] = []
         self.ray_return: list[float] = []
+        self.fold: list[float] = []
+        self.announce: list[float] = []
         self.unmatched = 0
 
     def __call__(self, event: JobEvent) -> None:
@@ -67,11 +74,15 @@ class ProgressClock:
         self.delivery.append(now - finished_at)
         self.driver.append(now - returned_at)
         self.ray_return.append(returned_at - finished_at)
+        made_at = event.at.timestamp()
+        self.fold.append(made_at - returned_at)
+        self.announce.append(now - made_at)
 
 
 def record(eng: common.Engine, clock: ProgressClock, seconds: float) -> dict[str, Any]:
     """Record a window of ``seconds``; the figures of that window."""
     clock.delivery, clock.driver, clock.ray_return, clock.unmatched = [], [], [], 0
+    clock.fold, clock.announce = [], []
     cpu0, sched0 = time.process_time(), eng.executor.scheduler_cpu_s
     t0 = time.perf_counter()
     clock.recording.set()
@@ -86,6 +97,8 @@ def record(eng: common.Engine, clock: ProgressClock, seconds: float) -> dict[str
         "delivery": common.stats_ms(clock.delivery),
         "driver": common.stats_ms(clock.driver),
         "ray_return": common.stats_ms(clock.ray_return),
+        "driver_fold": common.stats_ms(clock.fold),
+        "driver_delivery": common.stats_ms(clock.announce),
         "engine_checkpoint_append": common.stats_ms(eng.appends.since(t0)),
         "engine_history_save": common.stats_ms(eng.saves.since(t0)),
         "driver_cpu_ms_per_update": round(cpu / n * 1000, 3) if n else None,

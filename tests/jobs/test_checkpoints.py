@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import stat
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +132,47 @@ def test_checkpoint_files_are_private_to_the_user(tmp_path: Path) -> None:
     store.append("job1", 0)
     assert stat.S_IMODE(store.plan_path("job1").stat().st_mode) == 0o600
     assert stat.S_IMODE(store.path("job1").stat().st_mode) == 0o600
+
+
+class SlowDiskCheckpoints(CheckpointStore):
+    """Each job's record takes 0.2 s, as an fsync does on a disk busy with other writers;
+    the jobs being recorded at the same time are counted."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.at_once = self.most_at_once = 0
+        self._count = threading.Lock()
+
+    def append_many(self, job_id: str, unit_numbers: Sequence[int]) -> None:
+        with self._count:
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            time.sleep(0.2)
+            super().append_many(job_id, unit_numbers)
+        finally:
+            with self._count:
+                self.at_once -= 1
+
+
+def test_a_batch_of_four_jobs_is_recorded_at_once_not_one_after_another(
+        tmp_path: Path) -> None:
+    store = SlowDiskCheckpoints(tmp_path)
+    began = time.perf_counter()
+    assert store.append_batch({f"job{i}": [i, 10 + i] for i in range(4)}) == {}
+    assert time.perf_counter() - began < 0.6  # one after another: 0.8 s
+    assert store.most_at_once == 4
+    reopened = CheckpointStore(tmp_path)
+    assert [sorted(reopened.load(f"job{i}")) for i in range(4)] == [
+        [i, 10 + i] for i in range(4)]
+
+
+def test_a_job_whose_record_fails_in_a_batch_is_named_and_the_others_are_durable(
+        tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path)
+    store.path("bad").mkdir()  # its file cannot be opened for writing
+    failures = store.append_batch({"good": [1], "bad": [2], "also": [3]})
+    assert list(failures) == ["bad"] and isinstance(failures["bad"], IsADirectoryError)
+    reopened = CheckpointStore(tmp_path)
+    assert reopened.load("good") == {1} and reopened.load("also") == {3}
+

@@ -80,3 +80,22 @@ def test_a_progress_record_never_overwrites_a_later_state_of_its_job() -> None:
     time.sleep(0.1)
     assert store.get_job("c1").state is S.PAUSED
     writer.close(1)
+
+
+def test_a_subscriber_that_raises_stops_neither_the_saves_nor_later_events() -> None:
+    store = MemoryJobStore()
+    heard: list[str] = []
+    bus = EventBus()
+
+    def fussy(event: JobEvent) -> None:
+        if event.job.id == "f1":
+            raise RuntimeError("a subscriber's bug")
+        heard.append(event.job.id)
+
+    bus.subscribe(fussy)
+    writer = HistoryWriter(store, bus)
+    assert writer.save(job("f1"), JobEvent(JobEventKind.SUBMITTED, job("f1"))).result(5)
+    writer.announce(JobEvent(JobEventKind.PROGRESS, job("f2", units=1)))
+    assert writer.save(job("f3"), JobEvent(JobEventKind.SUBMITTED, job("f3"))).result(5)
+    assert writer.flush(5) and heard == ["f2", "f3"] and store.get_job("f3").id == "f3"
+    writer.close(1)

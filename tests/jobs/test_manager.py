@@ -21,6 +21,7 @@ from seisproc.io.segy import open_segy
 from seisproc.io.writer import SegyWriter
 from seisproc.jobs.checkpoints import CheckpointStore
 from seisproc.jobs.events import JobEvent, JobEventKind
+from seisproc.jobs.fingerprint import PlanFingerprint
 from seisproc.jobs.manager import JobManager
 from seisproc.jobs.memory import MemoryJobStore, ThreadExecutor
 from seisproc.jobs.model import Job, JobState
@@ -444,5 +445,39 @@ def test_a_unit_whose_checkpoint_cannot_be_written_fails_the_job_unannounced(
         assert units == []
         assert not (tmp_path / "full.sgy").exists()
         assert not partial_path_for(tmp_path / "full.sgy", job.id).exists()
+    finally:
+        m.close()
+
+
+class OneFullDiskCheckpoints(CheckpointStore):
+    """The disk of the first job's checkpoint is full (jobs are planned one at a time, in
+    turn); the others' are fine."""
+
+    full_job: str = ""
+
+    def begin(self, job_id: str, fingerprint: PlanFingerprint) -> None:
+        self.full_job = self.full_job or job_id
+        super().begin(job_id, fingerprint)
+
+    def append_many(self, job_id: str, unit_numbers: Sequence[int]) -> None:
+        if job_id == self.full_job:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().append_many(job_id, unit_numbers)
+
+
+def test_a_checkpoint_that_fails_for_one_job_of_a_batch_fails_that_job_only(
+        tmp_path: Path, survey: Path) -> None:
+    checkpoints = OneFullDiskCheckpoints(tmp_path / "ck")
+    m = JobManager(MemoryJobStore(), lambda: ThreadExecutor(workers=2), checkpoints,
+                   gathers_per_unit=1)
+    announced: dict[str, list[int]] = {}
+    m.subscribe(lambda e: announced.setdefault(e.job.id, []).append(e.detail["unit"])
+                if e.kind is JobEventKind.PROGRESS and "unit" in e.detail else None)
+    try:
+        full = m.submit(flow_to(survey, tmp_path / "full.sgy"))
+        fine = m.submit(flow_to(survey, tmp_path / "fine.sgy"))
+        assert m.wait(full.id, 60).state is S.FAILED
+        assert m.wait(fine.id, 60).state is S.COMPLETED
+        assert full.id not in announced and sorted(announced[fine.id]) == list(range(12))
     finally:
         m.close()

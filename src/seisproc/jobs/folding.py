@@ -2,9 +2,10 @@
 
 Completions that arrive together are decided one by one (a unit's error, a lost worker,
 a unit of a job that is paused, cancelling or over: see :mod:`seisproc.jobs.decisions`);
-the units kept are made durable with one checkpoint write and fsync per job, and only
-then announced. A failure on one job's completion fails that job; the rest of the batch,
-other jobs' units included, is still folded.
+the units kept are made durable with one checkpoint write and fsync per job, the jobs'
+fsyncs at once (:meth:`~seisproc.jobs.checkpoints.CheckpointStore.append_batch`), and
+only then announced. A failure on one job's completion fails that job; the rest of the
+batch, other jobs' units included, is still folded.
 """
 
 from __future__ import annotations
@@ -36,9 +37,23 @@ def fold_completions(scheduler: Scheduler, completions: Sequence[Completion]) ->
     kept: list[Completion] = []
     for completion in completions:
         scheduler.guarded(completion.job_id, _decide_one, scheduler, completion, kept)
-    for job_id in dict.fromkeys(c.job_id for c in kept):
-        units = [c for c in kept if c.job_id == job_id]
-        scheduler.guarded(job_id, _make_durable, scheduler, job_id, units)
+    by_job: dict[str, list[Completion]] = {}
+    for completion in kept:
+        by_job.setdefault(completion.job_id, []).append(completion)
+    failures = _record(scheduler, by_job)
+    for job_id, units in by_job.items():
+        scheduler.guarded(job_id, _after_record, scheduler, job_id, units,
+                          failures.get(job_id))
+
+
+def _record(scheduler: Scheduler,
+            by_job: dict[str, list[Completion]]) -> dict[str, Exception]:
+    """Record the batch's units, its jobs' fsyncs at once; the jobs whose record failed."""
+    numbers = {job_id: [c.unit.number for c in units] for job_id, units in by_job.items()}
+    try:
+        return dict(scheduler.checkpoints.append_batch(numbers))
+    except Exception as exc:  # a bug, not the disk: each job of the batch fails with it
+        return dict.fromkeys(by_job, exc)
 
 
 def _decide_one(scheduler: Scheduler, completion: Completion, kept: list[Completion]) -> None:
@@ -79,15 +94,16 @@ def _retry(scheduler: Scheduler, completion: Completion) -> None:
             "stopped")))
 
 
-def _make_durable(scheduler: Scheduler, job_id: str, units: list[Completion]) -> None:
-    """One checkpoint write and fsync for the job's units, then their announcements."""
-    try:
-        scheduler.checkpoints.append_many(job_id, [c.unit.number for c in units])
-    except OSError as error:
+def _after_record(scheduler: Scheduler, job_id: str, units: list[Completion],
+                  failure: Exception | None) -> None:
+    """Announce the job's units, durable now; if their record failed, fail the job."""
+    if failure is not None and not isinstance(failure, OSError):
+        raise failure  # the scheduler fails the job with it, as an internal error
+    if failure is not None:
         job = scheduler.jobs[job_id]
         if job.state.is_active() and job.state is not JobState.CANCELLING:
             scheduler.on(job_id, Event.UNIT_FAILED, error=JobError("OSError", (
-                f"{scheduler.checkpoints.path(job_id)}: cannot record progress: {error}")))
+                f"{scheduler.checkpoints.path(job_id)}: cannot record progress: {failure}")))
         return
     for completion in units:
         _announce(scheduler, completion)

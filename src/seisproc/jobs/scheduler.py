@@ -10,7 +10,7 @@ HistoryWriter`, and the effects run. Nothing here waits on the database, and slo
 as messages. A failure while handling one message fails that job, never the others.
 
 The only blocking calls on this thread are the executor's (a bounded wait for completions,
-~0.5 ms submits) and the checkpoint's fsync, which is what makes a unit done.
+~0.5 ms submits) and the checkpoints' fsyncs (a batch's at once), which make units done.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from seisproc.jobs.staging import remove_job_files
 from seisproc.jobs.starting import RunStart, ScanProgress, plan_run
 from seisproc.jobs.transitions import IllegalTransition, transition
 from seisproc.jobs.waiting import Judged, WaitingJudge
+from seisproc.jobs.workers import WorkersStart
 
 __all__ = ["Scheduler", "Request", "Outcome"]
 
@@ -92,7 +93,6 @@ class Scheduler:
         self.writer = writer
         self.max_running = max_running
         self.gathers_per_unit = gathers_per_unit
-        self._executor_factory = executor_factory
         self._hold_lease, self._drop_lease = hold_lease, drop_lease
         self.executor: Executor | None = None
         self.jobs: dict[str, Job] = {}
@@ -103,7 +103,9 @@ class Scheduler:
         self.rotation: list[str] = []
         """Running jobs in dispatch order: the one served last goes to the back."""
         self._planning: set[str] = set()
-        self._starting = False
+        self.workers = WorkersStart(self, executor_factory, lambda result: self.post(
+            Outcome(Event.WORKERS_FAILED, "", result)))
+        """Starts the workers off this thread (:mod:`seisproc.jobs.workers`)."""
         self._inbox: queue.SimpleQueue[Request | Outcome | ScanProgress | Judged | None] = (
             queue.SimpleQueue())
         self.waiting = WaitingJudge(self)
@@ -167,8 +169,8 @@ class Scheduler:
         if self._stopped:  # not another idle wait: close() is waiting on this thread
             return
         self.waiting.ask()
-        self._ensure_executor()
-        self._start_queued()
+        self.workers.ensure()
+        self.workers.start_queued()
         dispatch_units(self)
         self._collect()
         self._settle()
@@ -332,7 +334,7 @@ class Scheduler:
     def _outcome(self, outcome: Outcome) -> None:
         job_id, event = outcome.job_id, outcome.event
         if event is Event.WORKERS_FAILED and job_id == "":
-            self._workers_ready(outcome.payload)
+            self.workers.ready(outcome.payload)
             return
         if job_id not in self.jobs:
             return  # forgotten meanwhile (another process took it over)
@@ -409,50 +411,7 @@ class Scheduler:
             self.rotation.remove(job_id)
         self._plan(self.jobs[job_id])
 
-    # ------------------------------------------------------------------ workers
-    def _ensure_executor(self) -> None:
-        if self.executor is not None or self._starting:
-            return
-        if not any(j.state is S.QUEUED for j in self.jobs.values()):
-            return
-        self._starting = True
-        threading.Thread(target=self._start_executor, daemon=True,
-                         name="seisproc-workers-start").start()
-
-    def _start_executor(self) -> None:
-        """Start the workers (Ray: seconds) off the scheduler thread."""
-        try:
-            result: Executor | Exception = self._executor_factory()
-        except Exception as exc:
-            result = exc
-        self.post(Outcome(Event.WORKERS_FAILED, "", result))
-
-    def _workers_ready(self, result: Executor | Exception) -> None:
-        self._starting = False
-        if not isinstance(result, Exception):
-            if self._closing is not None:
-                result.shutdown()
-                return
-            self.executor = result
-            return
-        trace = "" if isinstance(result, SeisprocError) else "".join(
-            traceback.format_exception(result))
-        error = JobError(type(result).__name__, f"the workers could not start: {result}", trace)
-        for job in [j for j in self.jobs.values() if j.state is S.QUEUED]:
-            self.safely(job.id, Event.WORKERS_FAILED, error=error)
-
-    def _start_queued(self) -> None:
-        """Give free running slots to queued jobs: priority first, then age. Paused jobs
-        hold no slot (the first engine let two paused jobs starve the queue)."""
-        if self.executor is None or self._closing is not None:
-            return
-        running = sum(1 for j in self.jobs.values() if j.state is S.RUNNING)
-        queued = sorted((j for j in self.jobs.values() if j.state is S.QUEUED),
-                        key=lambda j: (-j.priority, j.created_at))
-        for job in queued[: max(0, self.max_running - running)]:
-            event = Event.CONTINUE if job.id in self.runs else Event.START
-            self.safely(job.id, event, "running" if event is Event.CONTINUE else "")
-
+    # ------------------------------------------------------------------ planning, committing
     def _plan(self, job: Job) -> None:
         """Plan on the one planner thread: indexing is Python work that holds the GIL,
         and twenty planners at once made every API call wait for it (``submit()`` p99
