@@ -101,6 +101,13 @@ def wait_until(check: object, timeout: float = 60, what: str = "") -> None:
     raise AssertionError(f"never happened: {what}")
 
 
+def wait_for_server(home: Path) -> None:
+    try:
+        wait_until(lambda: server_ready(home), what="the command server is up")
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}; its log: {server_log(home)!r}") from None
+
+
 def server_ready(home: Path) -> bool:
     return "ready in" in server_log(home) and (server_folder(home) / protocol.SOCKET).exists()
 
@@ -123,7 +130,7 @@ def test_after_a_first_run_the_next_runs_are_served_warm_with_the_callers_termin
         env: dict[str, str], home: Path, project: Path) -> None:
     first = seisproc(env, "run", "--overwrite", str(project / "quick.yaml"))
     assert first.returncode == 0, first.stdout + first.stderr
-    wait_until(lambda: server_ready(home), what="the command server came up")
+    wait_for_server(home)
     assert served_pids(home) == []
 
     second = seisproc(env, "run", "--overwrite", "quick.yaml", cwd=project)  # a relative path
@@ -142,7 +149,7 @@ def test_after_a_first_run_the_next_runs_are_served_warm_with_the_callers_termin
 
 def test_a_served_command_that_fails_exits_as_it_would_with_its_message(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     bad = project / "bad.yaml"
     bad.write_text(FLOW.format(name="bad", input=project / "missing.sgy",
                                output=project / "bad-out.sgy", steps=QUICK))
@@ -155,7 +162,7 @@ def test_a_served_command_that_fails_exits_as_it_would_with_its_message(
 
 def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_resumable(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
     try:
@@ -179,7 +186,7 @@ def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_re
 
 def test_sigterm_to_the_caller_cancels_the_served_job_as_ctrl_c_does(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
     wait_until(lambda: len(served_pids(home)) > before, what="the server forked the run")
@@ -194,7 +201,7 @@ def test_sigterm_to_the_caller_cancels_the_served_job_as_ctrl_c_does(
 
 def test_ctrl_z_stops_the_served_command_with_its_caller_and_fg_continues_both(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
     try:
@@ -225,7 +232,7 @@ def _process_state(pid: int) -> str:
 
 def test_a_caller_with_another_import_time_environment_runs_the_command_itself(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     result = seisproc({**env, "OMP_NUM_THREADS": "1"}, "run", "--overwrite",
                       str(project / "quick.yaml"))
@@ -236,7 +243,7 @@ def test_a_caller_with_another_import_time_environment_runs_the_command_itself(
 
 def test_the_callers_umask_applies_to_what_the_served_command_writes(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     result = subprocess.run([*SEISPROC, "run", "--overwrite", str(project / "quick.yaml")],
                             env=env, capture_output=True, text=True, timeout=180, check=False,
@@ -250,7 +257,7 @@ def test_a_caller_with_other_resource_limits_runs_the_command_itself(
         env: dict[str, str], home: Path, project: Path) -> None:
     import resource
 
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     before = len(served_pids(home))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     result = subprocess.run([*SEISPROC, "run", "--overwrite", str(project / "quick.yaml")],
@@ -274,7 +281,7 @@ def test_another_users_socket_folder_is_never_used(tmp_path: Path) -> None:
 
 
 def test_the_server_ends_when_the_service_is_stopped(env: dict[str, str], home: Path) -> None:
-    wait_until(lambda: server_ready(home), what="the command server is up")
+    wait_for_server(home)
     pid = json.loads((server_folder(home) / protocol.INFO).read_text())["pid"]
     assert alive(pid)
     shown = seisproc(env, "service", "status")
@@ -292,7 +299,7 @@ def test_a_killed_server_is_replaced_after_the_next_run_without_an_error(
         env: dict[str, str], home: Path, project: Path) -> None:
     first = seisproc(env, "run", "--overwrite", str(project / "quick.yaml"))
     assert first.returncode == 0, first.stdout + first.stderr
-    wait_until(lambda: server_ready(home), what="the command server came up")
+    wait_for_server(home)
     pid = json.loads((server_folder(home) / protocol.INFO).read_text())["pid"]
     os.kill(pid, signal.SIGKILL)  # its socket stays behind, refusing connections
     wait_until(lambda: not alive(pid), timeout=10, what="the server died")
