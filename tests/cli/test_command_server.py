@@ -160,21 +160,32 @@ def test_a_served_command_that_fails_exits_as_it_would_with_its_message(
     assert "\nerror: job " in result.stderr and "missing.sgy: no such file" in result.stderr
 
 
-def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_resumable(
-        env: dict[str, str], home: Path, project: Path) -> None:
+@contextlib.contextmanager
+def served_slow_run(env: dict[str, str], home: Path, project: Path,
+                    ) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A ``seisproc run`` of the slow flow, served: the caller and its command's pid,
+    once the job runs; the caller is killed at the end if it still runs."""
     wait_for_server(home)
     before = len(served_pids(home))
     caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
     try:
         wait_until(lambda: len(served_pids(home)) > before, what="the server forked the run")
-        command = served_pids(home)[-1]
+        wait_until(lambda: _state(env) == "RUNNING", timeout=120, what="the job runs")
+        yield caller, served_pids(home)[-1]
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+        if caller.stdout is not None and not caller.stdout.closed:
+            caller.communicate()
+
+
+def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_resumable(
+        env: dict[str, str], home: Path, project: Path) -> None:
+    with served_slow_run(env, home, project) as (caller, command):
         wait_until(lambda: _units_done(env) >= 1, timeout=120, what="a unit was done")
         caller.kill()
-        caller.communicate(timeout=10)
+        caller.wait(timeout=10)
         wait_until(lambda: not alive(command), timeout=10, what="the command died with its caller")
-    finally:
-        caller.kill()
-        caller.communicate()
     listed = seisproc(env, "jobs", "--json")
     (job,) = [j for j in json.loads(listed.stdout) if j["name"] == "slow"]
     assert job["state"] == "INTERRUPTED", job
@@ -186,13 +197,9 @@ def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_re
 
 def test_sigterm_to_the_caller_cancels_the_served_job_as_ctrl_c_does(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_for_server(home)
-    before = len(served_pids(home))
-    caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
-    wait_until(lambda: len(served_pids(home)) > before, what="the server forked the run")
-    wait_until(lambda: _state(env) == "RUNNING", timeout=120, what="the job runs")
-    caller.send_signal(signal.SIGTERM)
-    output, _ = caller.communicate(timeout=60)
+    with served_slow_run(env, home, project) as (caller, _command):
+        caller.send_signal(signal.SIGTERM)
+        output, _ = caller.communicate(timeout=60)
     assert caller.returncode == 1, output
     assert "was cancelled" in output
     assert _state(env) == "CANCELLED"
@@ -201,13 +208,7 @@ def test_sigterm_to_the_caller_cancels_the_served_job_as_ctrl_c_does(
 
 def test_ctrl_z_stops_the_served_command_with_its_caller_and_fg_continues_both(
         env: dict[str, str], home: Path, project: Path) -> None:
-    wait_for_server(home)
-    before = len(served_pids(home))
-    caller = start(env, "run", "--overwrite", str(project / "slow.yaml"))
-    try:
-        wait_until(lambda: len(served_pids(home)) > before, what="the server forked the run")
-        command = served_pids(home)[-1]
-        wait_until(lambda: _state(env) == "RUNNING", timeout=120, what="the job runs")
+    with served_slow_run(env, home, project) as (caller, command):
         caller.send_signal(signal.SIGTSTP)
         wait_until(lambda: _process_state(command) == "T" and _process_state(caller.pid) == "T",
                    timeout=10, what="both stopped")
@@ -217,10 +218,7 @@ def test_ctrl_z_stops_the_served_command_with_its_caller_and_fg_continues_both(
                    what="both continued")
         caller.send_signal(signal.SIGTERM)
         output, _ = caller.communicate(timeout=60)
-        assert "was cancelled" in output
-    finally:
-        caller.kill()
-        caller.communicate()
+    assert "was cancelled" in output
 
 
 def _process_state(pid: int) -> str:

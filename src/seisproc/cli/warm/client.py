@@ -25,7 +25,8 @@ from pathlib import Path
 from types import FrameType
 
 from seisproc.cli.warm import protocol
-from seisproc.paths import open_private, seisproc_home
+from seisproc.cli.warm.control import running_server
+from seisproc.paths import open_private, private_dir, seisproc_home
 
 __all__ = ["run_on_server", "start_server"]
 
@@ -173,10 +174,8 @@ def start_server(env: Mapping[str, str]) -> None:
     later commands' imports would."""
     if not protocol.enabled(env):
         return
-    from seisproc.paths import private_dir
-
     folder = private_dir(protocol.server_dir(seisproc_home()))
-    if _server_running(folder):
+    if running_server() is not None:
         return
     log = open_private(folder / protocol.LOG, os.O_WRONLY | os.O_APPEND)
     try:
@@ -185,20 +184,3 @@ def start_server(env: Mapping[str, str]) -> None:
                          start_new_session=True)
     finally:
         os.close(log)
-
-
-def _server_running(folder: Path) -> bool:
-    """Whether a server holds the folder's lock (one server per seisproc home)."""
-    import fcntl
-
-    try:
-        fd = os.open(folder / protocol.LOCK, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
