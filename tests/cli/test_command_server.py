@@ -186,7 +186,9 @@ def test_sigkill_of_the_caller_kills_its_command_and_the_job_is_recovered_and_re
         caller.kill()
         caller.wait(timeout=10)
         wait_until(lambda: not alive(command), timeout=10, what="the command died with its caller")
+    before = len(served_pids(home))
     listed = seisproc(env, "jobs", "--json")
+    assert len(served_pids(home)) == before + 1  # served too, printing to the caller's stdout
     (job,) = [j for j in json.loads(listed.stdout) if j["name"] == "slow"]
     assert job["state"] == "INTERRUPTED", job
     resumed = seisproc(env, "resume", job["id"], timeout=300)
@@ -354,10 +356,12 @@ def test_requests_carry_the_terminal_and_answers_are_json_lines() -> None:
     (["run", "f.yaml", "--address", "10.0.0.1:6379"], {}, False),
     (["run", "f.yaml"], {"RAY_ADDRESS": "10.0.0.1:6379"}, False),
     (["run", "--help"], {}, False),
-    (["jobs"], {}, False),
+    (["jobs", "--json"], {}, True),
+    (["cancel", "abc"], {"RAY_ADDRESS": "10.0.0.1:6379"}, True),
+    (["report", "--out", "r.html"], {}, False),
     (["run", "f.yaml"], {protocol.ENABLE_ENV: "0"}, False),
 ])
-def test_only_job_commands_on_the_local_service_go_to_the_server(
+def test_job_commands_on_the_local_service_and_history_commands_go_to_the_server(
         args: list[str], env: dict[str, str], hosted: bool) -> None:
     assert protocol.hosted_command(args, env) is hosted
 

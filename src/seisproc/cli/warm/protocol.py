@@ -25,6 +25,7 @@ from seisproc.paths import service_temp_dir
 
 __all__ = [
     "ENABLE_ENV",
+    "HISTORY_COMMANDS",
     "LOCAL_RAY_COMMANDS",
     "Lines",
     "env_differences",
@@ -42,6 +43,10 @@ process, and no command server is started."""
 
 LOCAL_RAY_COMMANDS = ("run", "resume", "panels", "replay", "velan")
 """Commands that run jobs on seisproc's local Ray unless given an address."""
+
+HISTORY_COMMANDS = ("jobs", "pause", "cancel", "show")
+"""Commands that only read or ask the job history: served too when a server runs (they
+import the engine's model and the history, 1.2-1.5 s of a 1.5-2 s command)."""
 
 SOCKET, LOCK, INFO, LOG = "server.sock", "server.lock", "server.json", "server.log"
 
@@ -109,7 +114,10 @@ def uses_local_ray(args: Sequence[str], env: Mapping[str, str]) -> bool:
 
 def hosted_command(args: Sequence[str], env: Mapping[str, str]) -> bool:
     """Whether ``args`` should be run by the command server when one is up."""
-    return enabled(env) and uses_local_ray(args, env)
+    if not enabled(env):
+        return False
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    return command in HISTORY_COMMANDS or uses_local_ray(args, env)
 
 
 # ---------------------------------------------------------------------- messages
