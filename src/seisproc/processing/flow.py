@@ -35,7 +35,7 @@ from seisproc.errors import FlowError, ParameterError
 from seisproc.processing.base import Processor, create_processor, processor_class
 from seisproc.processing.device import Device
 
-__all__ = ["Flow", "Stage", "Step", "all_steps", "load_flow"]
+__all__ = ["Flow", "Stage", "Step", "all_steps", "load_flow", "read_flow_text"]
 
 
 class Step(pydantic.BaseModel):
@@ -228,15 +228,21 @@ def all_steps(flow: Mapping[str, Any]) -> list[Any]:
     return steps
 
 
-def load_flow(path: str | os.PathLike[str]) -> Flow:
-    """Read and validate a flow file (``.yaml``/``.yml`` or ``.toml``)."""
-    path = Path(path)
+def read_flow_text(path: Path) -> str:
+    """The text of the flow file ``path``; a missing or unreadable one is a
+    :class:`FlowError` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FlowError(f"{path}: no such flow file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError(f"{path}: cannot read the flow file: {exc}") from None
+
+
+def load_flow(path: str | os.PathLike[str]) -> Flow:
+    """Read and validate a flow file (``.yaml``/``.yml`` or ``.toml``)."""
+    path = Path(path)
+    text = read_flow_text(path)
     base = path.resolve().parent
     if path.suffix.lower() == ".toml":
         try:

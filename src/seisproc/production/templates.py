@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from seisproc.errors import FlowError
-from seisproc.processing.flow import Flow
+from seisproc.processing.flow import Flow, read_flow_text
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -54,12 +54,7 @@ def read_flow_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The flow file as a mapping, not yet validated (``input`` may be missing: ``--each``
     gives it), from YAML or (``.toml``) TOML."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FlowError(f"{path}: no such flow file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError(f"{path}: cannot read the flow file: {exc}") from None
+    text = read_flow_text(path)
     try:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
