@@ -239,7 +239,7 @@ class Server:
             os.close(other.pidfd)
         _close_lock()
         os.setsid()  # out of the server's group: nothing aimed at the server hits it
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE):
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python starts: EPIPE, not death
         signal.signal(signal.SIGINT, signal.default_int_handler)
