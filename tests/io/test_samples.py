@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -124,15 +126,43 @@ def every_leading_pair_of_bytes(seed: int) -> np.ndarray:
     return rng.permutation(words)
 
 
-def test_ibm_read_through_segyio_equals_the_bit_by_bit_conversion_for_every_word() -> None:
-    """Words segyio's C code gets wrong, scattered among those it gets right, read as
-    the exact conversion reads them: the fast path never trades a value for speed."""
+def ibm_by_definition(words: np.ndarray) -> np.ndarray:
+    """IBM words (native uint32) by definition, in numpy float64, rounded once to float32."""
+    words = words.astype(np.uint64)
+    mantissa = (words & 0xFFFFFF).astype(np.float64)
+    value = np.ldexp(mantissa, ((words >> 24) & 0x7F).astype(np.int32) * 4 - 280)
+    value = np.where((words >> 31).astype(bool) & (mantissa != 0), -value, value)
+    with np.errstate(over="ignore"):
+        return value.astype(np.float32)
+
+
+@pytest.mark.parametrize("order", [">u4", "<u4"])
+def test_ibm_read_equals_the_definition_for_every_leading_pair_of_bytes(order: str) -> None:
+    """Every sign, exponent and leading mantissa byte, in both byte orders: the words
+    segyio's C code gets wrong (below float32's normal range, unnormalized, beyond it)
+    read as their value, scattered among those it gets right."""
     words = every_leading_pair_of_bytes(5)
-    fast = ibm_to_float32(words.astype(">u4"))
-    exact = ibm_to_float32(words.astype("<u4"))  # little-endian words go bit by bit
-    mismatch = np.flatnonzero(fast.view(np.uint32) != exact.view(np.uint32))
-    assert mismatch.size == 0, [(hex(words[i]), fast[i], exact[i]) for i in mismatch[:5]]
-    assert ibm_to_float32(np.array([0x40000000], dtype=">u4"))[0] == 0  # segyio: 0.03125
+    ours = ibm_to_float32(words.astype(order))
+    expected = ibm_by_definition(words)
+    mismatch = np.flatnonzero(ours.view(np.uint32) != expected.view(np.uint32))
+    assert mismatch.size == 0, [(hex(words[i]), ours[i], expected[i]) for i in mismatch[:5]]
+    assert ibm_to_float32(np.array([0x40000000], dtype=order))[0] == 0  # segyio: 0.03125
+
+
+@pytest.mark.parametrize("order", [">u4", "<u4"])
+def test_ibm_converts_arrays_of_any_layout_as_their_contiguous_copy(order: str) -> None:
+    """Transposed, reversed, 3-D and single words: the values do not depend on layout."""
+    words = every_leading_pair_of_bytes(8)[: 6 * 40].reshape(6, 40).astype(order)
+    values = ibm_by_definition(words.astype(np.uint32))
+    for view in (words.T, words[::-1], words[:, ::3], words.reshape(2, 3, 40), words[2, 7]):
+        got = ibm_to_float32(view)
+        expected = ibm_by_definition(np.ascontiguousarray(view).astype(np.uint32))
+        assert got.shape == np.shape(view)
+        np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+    finite = np.where(np.isfinite(values), values, np.float32(1.5))
+    stored = np.zeros((40, 6), dtype=order)
+    encode_into(stored.T, finite, sample_format(1))  # into a transposed (column) view
+    np.testing.assert_array_equal(stored.T.astype(np.uint32), float32_to_ibm(finite))
 
 
 def test_ibm_read_of_a_gather_inside_trace_records_converts_the_samples_only() -> None:
@@ -144,7 +174,7 @@ def test_ibm_read_of_a_gather_inside_trace_records_converts_the_samples_only() -
     samples = decode(records["samples"], sample_format(1))
     assert samples.shape == (64, 1000) and samples.flags.c_contiguous
     np.testing.assert_array_equal(samples.view(np.uint32),
-                                  ibm_to_float32(words.astype("<u4")).view(np.uint32))
+                                  ibm_by_definition(words).view(np.uint32))
     assert np.all(records["header"] == 0xAB)
     np.testing.assert_array_equal(records["samples"], words)  # the input is left as read
 
@@ -207,3 +237,18 @@ def test_encoding_into_a_records_field_stores_what_encode_returns(code: int, end
     records = np.zeros(1, dtype=[("header", "u1", 240), ("samples", fmt.dtype(endian), 8)])
     encode_into(records["samples"], samples, fmt)
     assert records["samples"].tobytes() == encode(samples, fmt, endian).tobytes()
+
+
+def test_ibm_reads_and_writes_where_no_folder_can_hold_the_compiled_code() -> None:
+    """A read-only install without a writable home: the conversions compile in the
+    process, uncached, instead of failing every IBM read."""
+    script = (
+        "import numba.core.caching as caching\n"
+        "caching.CacheImpl._locator_classes = []  # no writable folder anywhere\n"
+        "import numpy as np\n"
+        "from seisproc.io.samples import float32_to_ibm, ibm_to_float32\n"
+        "words = float32_to_ibm(np.array([1.5, -0.25], np.float32)).astype('>u4')\n"
+        "print(ibm_to_float32(words).tolist())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split("\n")[0] == "[1.5, -0.25]"

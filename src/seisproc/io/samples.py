@@ -1,14 +1,10 @@
 """Sample formats of SEG-Y traces and their conversion to and from float32.
 
-IBM System/360 floats are read through segyio's C conversion where it is exact, and
-with numpy bit operations where it is not. segyio's C code is 3x faster than numpy on a
-gather, and exact for every normalized IBM value float32 can hold, which is what nearly
-every file holds; three reductions over each word's first two bytes tell whether a
-gather holds any other, and only those are converted again with numpy. IBM values
-beyond float32's range read as +-inf (segyio gives NaN); those below its normal range
-and unnormalized ones read as the nearest float32, where segyio's table-driven
-conversion goes wrong. Writing uses numpy bit operations, which match segyio bit for bit
-for every float32.
+IBM System/360 floats go through one compiled pass each way (:mod:`seisproc.io.ibm`,
+numba), straight from and into trace records: exact by definition (segyio's C reader
+misreads values below float32's normal range and unnormalized ones, and gives NaN for
+those beyond float32, which read here as +-inf); writing matches segyio bit for bit for
+every float32.
 
 The integer formats of SEG-Y rev 2 read to float32 as well: 1-, 2- and 3-byte integers,
 signed or not, exactly; 4- and 8-byte integers exactly up to 2**24 (16,777,216) in
@@ -19,12 +15,9 @@ format 7) and a low byte, laid out in the file's byte order.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
-import segyio
-from segyio import _segyio  # segyio.tools.native's C routine, without its extra copy
 
 from seisproc.errors import SegyFormatError
 
@@ -119,7 +112,7 @@ def encode_into(out: np.ndarray, samples: np.ndarray, fmt: SampleFormat) -> None
     bytes as it copies, so no encoded temporary is made (:func:`encode` is this into a
     new array). Integer formats get the nearest integer, clipped to their range."""
     if fmt.code == IBM:
-        out[...] = float32_to_ibm(samples)
+        _encode_ibm_into(out, samples)
     elif fmt.is_float:
         out[...] = samples
     elif fmt.base in _THREE_BYTE:
@@ -158,82 +151,79 @@ def _integer_range(fmt: SampleFormat) -> tuple[int, int]:
 
 
 def ibm_to_float32(words: np.ndarray) -> np.ndarray:
-    """IBM single-precision words (uint32 of any byte order) to float32: through
-    segyio's C conversion for big-endian words on a little-endian machine (every file but
-    a rev 2 little-endian one, on x86 and ARM), else through :func:`_ibm_by_bits`."""
-    if words.dtype == _BIG_U4 and sys.byteorder == "little":
-        return _ibm_through_segyio(words)
-    return _ibm_by_bits(words)
+    """IBM single-precision words (uint32 of any byte order and any shape, e.g. a records
+    array's samples field) to float32 of the same shape, in one compiled pass
+    (:mod:`seisproc.io.ibm`). Beyond float32's range: +-inf; below its normal range and
+    unnormalized: the nearest float32; IBM -0: +0.0."""
+    from seisproc.io import ibm
+
+    out = np.empty(words.shape, dtype=np.float32)
+    rows = _rows(words)
+    if rows is None:  # not rows of words in memory: a contiguous copy is
+        rows = _rows(np.ascontiguousarray(words))
+    assert rows is not None
+    flat, stride = rows
+    if out.size:
+        ibm.decode_rows(flat, stride, _swaps(words), out.reshape(-1, _row_length(words)))
+    return out
 
 
-_BIG_U4 = np.dtype(">u4")
-_IBM_CODE = int(segyio.SegySampleFormat.IBM_FLOAT_4_BYTE)
+def _row_length(a: np.ndarray) -> int:
+    return int(a.shape[-1]) if a.ndim else 1
 
 
-def _ibm_through_segyio(words: np.ndarray) -> np.ndarray:
-    """segyio's C conversion (in place, on a contiguous copy), after checking each word's
-    first two bytes: read as the low 16 bits of the little-endian integer, the exponent is
-    bits 0-6 and the mantissa's leading hex digit bits 12-15. segyio is exact when the
-    exponent is 0x22-0x60 and that digit is not 0 (a normalized value float32 holds):
-    three reductions say so for a whole gather; only otherwise is each word checked, and
-    the others converted bit by bit."""
-    buffer = np.array(words, dtype=_BIG_U4, order="C")
-    swapped = buffer.view(np.uint32)
-    low = swapped.astype(np.uint16)
-    exponent = low & np.uint16(0x7F)
-    redo = None
-    if not (low.min() >= 0x1000 and exponent.min() >= 0x22 and exponent.max() <= 0x60):
-        exact = (exponent >= 0x22) & (exponent <= 0x60) & (low >= 0x1000)
-        exact |= (swapped & np.uint32(0xFFFFFF7F)) == 0  # 0 and -0: segyio reads +0.0
-        redo = np.flatnonzero(~exact.reshape(-1))
-        redo_words = buffer.reshape(-1)[redo]
-    samples: np.ndarray = _segyio.native(buffer.view(np.float32), _IBM_CODE)
-    if redo is not None and redo.size:
-        samples.reshape(-1)[redo] = _ibm_by_bits(redo_words)
-    return samples
+def _swaps(a: np.ndarray) -> bool:
+    """Whether ``a``'s words are in the other byte order than this machine's."""
+    return not a.dtype.isnative
 
 
-def _ibm_by_bits(words: np.ndarray) -> np.ndarray:
-    """IBM single-precision words (uint32 of any byte order) to float32, in numpy.
-
-    value = (-1)**sign * 0.mantissa(24 bits, base 16) * 16**(exponent - 64). The 24-bit
-    mantissa is exact in float32, so one ``ldexp`` by ``4 * exponent - 280`` gives the
-    correctly rounded result without a float64 detour (5x faster on a gather).
-    """
-    w = words.astype(np.uint32)
-    mantissa = (w & np.uint32(0x00FFFFFF)).astype(np.float32)
-    exponent = ((w >> 24) & np.uint32(0x7F)).astype(np.int32) * 4 - 280
-    with np.errstate(over="ignore", under="ignore"):  # beyond float32: +-inf (segyio: NaN)
-        magnitude = np.ldexp(mantissa, exponent)
-    signed = magnitude.view(np.uint32) | (w & np.uint32(0x80000000))
-    return np.where(mantissa == 0, np.float32(0.0), signed.view(np.float32))  # -0 reads as 0
+def _rows(a: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """4-byte words ``a`` as one flat native uint32 view over its rows, and the rows'
+    distance in words; ``None`` where the rows are not equally spaced runs of adjacent
+    words (a records array's samples field is: rows one record apart)."""
+    n = _row_length(a)
+    rows = a.size // n if n else 0
+    if a.ndim > 2:
+        try:
+            a = a.view()
+            a.shape = (rows, n)  # a view, or AttributeError where it would take a copy
+        except AttributeError:
+            return None
+    if a.ndim <= 1:
+        if not a.flags.c_contiguous:
+            return None
+        return a.reshape(-1).view(np.uint32), n
+    if rows > 1 and (a.strides[0] % 4 or a.strides[0] < 4 * n) or (n > 1 and a.strides[1] != 4):
+        return None
+    stride = a.strides[0] // 4 if rows > 1 else n
+    span = (rows - 1) * stride + n if rows and n else 0
+    flat = np.lib.stride_tricks.as_strided(a.view(np.uint32), shape=(span,), strides=(4,),
+                                           writeable=a.flags.writeable)
+    return flat, stride
 
 
 def float32_to_ibm(values: np.ndarray) -> np.ndarray:
-    """float32 to IBM words (native uint32), truncating the mantissa as segyio does.
+    """float32 to IBM words (native uint32 of the same shape), truncating the mantissa
+    as segyio does, in one compiled pass (:mod:`seisproc.io.ibm`)."""
+    out = np.empty(np.shape(values), dtype=np.uint32)
+    _encode_ibm_into(out, values)
+    return out
 
-    With ``E`` the IEEE exponent field the value is ``0.1f * 2**(E - 126)``; IBM needs
-    the base-16 exponent ``ceil((E - 126) / 4)``, i.e. ``((E + 5) >> 2) - 32``, and the
-    24-bit fraction shifted right by the ``(2 - E) & 3`` bits that rounding the exponent
-    up costs. All in unsigned 32-bit operations, in place: 6x faster than with signed
-    temporaries, which matters as every sample of an IBM output goes through here.
-    """
-    u = np.uint32
-    ieee = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
-    exponent = ieee >> u(23)
-    exponent &= u(0xFF)
-    ibm = ieee & u(0x007FFFFF)
-    ibm |= u(0x00800000)
-    shift = np.subtract(u(2), exponent)
-    shift &= u(3)
-    ibm >>= shift
-    exponent += u(5)
-    exponent >>= u(2)
-    exponent += u(32)  # ((E + 5) >> 2) - 32 + 64: the excess-64 IBM exponent
-    exponent <<= u(24)
-    ibm |= exponent
-    np.bitwise_and(ieee, u(0x80000000), out=exponent)  # the sign, reusing the buffer
-    ibm |= exponent
-    np.left_shift(ieee, u(1), out=exponent)  # zero without its sign: 0 and -0
-    np.multiply(ibm, exponent != 0, out=ibm)  # are written as a plain 0, as segyio does
-    return ibm
+
+def _encode_ibm_into(out: np.ndarray, values: np.ndarray) -> None:
+    """IBM words of float32 ``values`` into ``out`` (4-byte words of either byte order,
+    e.g. a records array's samples field), without an encoded temporary."""
+    from seisproc.io import ibm
+
+    n = _row_length(out)
+    if not out.size:
+        return
+    bits = np.ascontiguousarray(np.broadcast_to(values, out.shape), dtype=np.float32)
+    rows = _rows(out)
+    if rows is None:  # not rows of words in memory: encode into a copy, then store it
+        staged = np.empty(out.shape, dtype=out.dtype.newbyteorder("="))
+        _encode_ibm_into(staged, bits)
+        out[...] = staged
+        return
+    flat, stride = rows
+    ibm.encode_rows(bits.reshape(-1, n).view(np.uint32), flat, stride, _swaps(out))

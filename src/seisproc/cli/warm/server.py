@@ -49,8 +49,10 @@ PRELOAD = ("numpy", "sqlalchemy", "sqlalchemy.dialects.sqlite", "ray", "seisproc
            "seisproc.orchestration", "seisproc.jobs.manager", "seisproc.alerts",
            "seisproc.cli.run", "seisproc.cli.jobs", "seisproc.cli.follow",
            "seisproc.cli.signals", "seisproc.cli.pipeline", "seisproc.cli.replay",
-           "seisproc.production.pipeline", "seisproc.processing")
-"""What a job command imports (measured with ``python -X importtime``)."""
+           "seisproc.production.pipeline", "seisproc.processing", "seisproc.io.ibm")
+"""What a job command imports (measured with ``python -X importtime``); the compiled IBM
+conversions are readied too (:func:`seisproc.io.ibm.warm`), for commands that read
+samples themselves (``panels``, ``velan``)."""
 
 WATCH_S = 1.0
 _PEERCRED = struct.Struct("3i")
@@ -315,6 +317,7 @@ def main() -> None:
     began = time.perf_counter()
     for module in PRELOAD:
         importlib.import_module(module)
+    importlib.import_module("seisproc.io.ibm").warm()
     identity = code_identity()  # computed once here, inherited by every command
     server = Server(folder, head, identity, env)
     _write_info(folder, identity)
