@@ -36,6 +36,7 @@ import ray
 from seisproc.io.scan import read_header_range
 from seisproc.jobs.ports import JobSpec
 from seisproc.jobs.units import UnitProcessor, UnitResult, WorkUnit
+from seisproc.orchestration.allocator import keep_freed_memory
 from seisproc.orchestration.cluster import node_id
 from seisproc.orchestration.priority import lower_this_thread
 
@@ -66,6 +67,7 @@ class BaseWorkerActor:
     """Options for ``ray.remote`` (``num_cpus``, ``num_gpus``, ...), set by subclasses."""
 
     def __init__(self) -> None:
+        keep_freed_memory()  # gathers reuse freed memory instead of faulting in fresh pages
         self._lock = threading.Lock()
         self._compute = threading.Lock()
         """Held while a unit reads, processes and writes: one at a time per actor."""
