@@ -13,7 +13,10 @@ machine where absolute times do not:
   ``--small-runs`` times;
 * ``steady``: the job's rate once its workers are busy (from the second unit to the
   last) against the kernel alone, the same two steps on gathers already in memory, with
-  as many processes as the service has workers;
+  as many processes as the service has workers; and against what the cores allow for
+  kernel and I/O together: the job's reads and durable writes alone (same reader,
+  writer, unit size and syncs) give the I/O's CPU per trace, the kernel's is known, and
+  a trace cannot cost less than both;
 * ``profile``: where that job's time went: the workers' seconds per stage (read,
   sample conversion, each processor, QC, encode, write, sync; see
   :mod:`seisproc.jobs.stages`), the driver's own CPU, its checkpoint appends and
@@ -38,6 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import psutil
+
 try:
     from benchmarks import _engine_common as common
     from benchmarks.handwritten_pipeline import run as run_handwritten
@@ -46,6 +52,7 @@ except ImportError:  # run as a script: benchmarks/ is on sys.path
     from handwritten_pipeline import run as run_handwritten  # type: ignore[no-redef]
 
 from seisproc.io import SurveyGeometry, gather_index, open_segy
+from seisproc.io.writer import SegyWriter, create_output, output_file_header, output_layout
 from seisproc.jobs.events import JobEvent, JobEventKind
 from seisproc.jobs.stages import add_stages
 
@@ -190,7 +197,10 @@ _gathers: list[tuple[Any, Any]] = []
 
 
 def _load_gathers(survey: str, ranges: list[list[int]]) -> None:
+    from seisproc.orchestration.allocator import keep_freed_memory
     from seisproc.processing.base import GatherContext
+
+    keep_freed_memory()  # as a worker does: the kernel alone is measured at its best
 
     with open_segy(survey) as segy:
         dt = segy.layout.sample_interval_ms
@@ -214,7 +224,8 @@ def _kernel(flow_path: str) -> int:
 def kernel_rate(survey: Path, flow: Path, processes: int, gathers: int, rounds: int
                 ) -> float:
     """Traces/s of the flow's steps alone on ``gathers`` gathers held in memory by each
-    of ``processes`` processes (each runs them ``rounds`` times)."""
+    of ``processes`` processes (each runs them ``rounds`` times), with a worker's
+    allocator settings (:mod:`seisproc.orchestration.allocator`)."""
     with open_segy(survey) as segy:
         index = gather_index(segy, "ffid")
         ranges = [index.positions(i).tolist() for i in range(min(gathers, len(index)))]
@@ -224,6 +235,46 @@ def kernel_rate(survey: Path, flow: Path, processes: int, gathers: int, rounds: 
         start = time.perf_counter()
         traces = sum(pool.map(_kernel, [str(flow)] * (processes * rounds)))
         return traces / (time.perf_counter() - start)
+
+
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy so far (user, system, interrupts):
+    the kernel's page-cache copies and write-back count, wherever they run."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "steal", 0.0)
+
+
+def _io_share(args: tuple[str, str, list[tuple[int, int]]]) -> int:
+    survey, output, chunks = args
+    with open_segy(survey) as segy, SegyWriter(output, output_layout(segy.layout)) as writer:
+        for start, stop in chunks:
+            positions = np.arange(start, stop)
+            writer.write_records(positions, segy.read_records(positions))
+            writer.sync()
+    return sum(stop - start for start, stop in chunks)
+
+
+def io_alone(folder: Path, survey: Path, processes: int, unit_traces: int
+             ) -> dict[str, float]:
+    """The job's reads and durable writes alone: the same reader and writer, units of
+    ``unit_traces`` traces each read, written and synced, spread over ``processes``
+    processes; its rate and the machine's busy CPU per trace (on a quiet machine, what
+    the I/O costs the cores the kernel runs on)."""
+    output = folder / "io-alone.sgy"
+    with open_segy(survey) as segy:
+        layout, n = output_layout(segy.layout), segy.layout.n_traces
+        create_output(output, output_file_header(segy, ["io alone"]), layout)
+    chunks = [(start, min(start + unit_traces, n)) for start in range(0, n, unit_traces)]
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            pool.map(abs, range(processes))  # the processes exist before the clock starts
+            busy0, start = _busy_cpu_s(), time.perf_counter()
+            traces = sum(pool.map(_io_share, [(str(survey), str(output), chunks[p::processes])
+                                              for p in range(processes)]))
+            wall, busy = time.perf_counter() - start, _busy_cpu_s() - busy0
+    finally:
+        output.unlink(missing_ok=True)
+    return {"traces_per_s": traces / wall, "cpu_us_per_trace": busy / traces * 1e6}
 
 
 class UnitClock:
@@ -243,10 +294,14 @@ class UnitClock:
         (t0, _), *rest = self.arrivals
         return sum(n for _, n in rest) / (rest[-1][0] - t0)
 
+    def unit_traces(self) -> int:
+        """The job's usual unit size, in traces."""
+        return int(statistics.median(n for _, n in self.arrivals))
 
-def profiled_job(folder: Path, survey: Path) -> tuple[float, dict[str, Any], int]:
+
+def profiled_job(folder: Path, survey: Path) -> tuple[float, dict[str, Any], int, int]:
     """The flow as a job in this process, on the warm service: its steady rate, its
-    profile and the number of workers it ran on."""
+    profile, the number of workers it ran on and its usual unit size in traces."""
     from seisproc.jobs.manager import JobManager
     from seisproc.orchestration import device_executor
     from seisproc.orchestration.cluster import cluster_cpus, ray_shutdown_if_started
@@ -291,7 +346,27 @@ def profiled_job(folder: Path, survey: Path) -> tuple[float, dict[str, Any], int
         "checkpoint_appends_s": round(sum(s for _, s in appends.calls), 3),
         "history_saves_s": round(sum(s for _, s in saves.calls), 3),
     }
-    return clock.steady_rate(), profile, workers
+    return clock.steady_rate(), profile, workers, clock.unit_traces()
+
+
+def steady_report(steady: float, kernel: float, io: dict[str, float], processes: int
+                  ) -> dict[str, Any]:
+    """The job's steady rate against the kernel alone, and against the bound the cores
+    put on kernel and I/O together: each trace costs the kernel's CPU (``processes`` /
+    kernel rate: the kernel keeps its processes busy) plus the I/O's, and the machine's
+    cores (as many as processes here) give only so many CPU seconds."""
+    kernel_us = processes / kernel * 1e6
+    bound = processes / ((kernel_us + io["cpu_us_per_trace"]) / 1e6)
+    return {
+        "job_traces_per_s": round(steady), "kernel_traces_per_s": round(kernel),
+        "processes": processes,
+        "io_alone_traces_per_s": round(io["traces_per_s"]),
+        "kernel_cpu_us_per_trace": round(kernel_us, 1),
+        "io_cpu_us_per_trace": round(io["cpu_us_per_trace"], 1),
+        "cpu_bound_traces_per_s": round(bound),
+        "job_over_cpu_bound": round(steady / bound, 3),
+        "job_over_kernel": common.target(round(steady / kernel, 3), None, STEADY_OVER_KERNEL,
+                                         higher_is_better=True, unit="x")}
 
 
 # ---------------------------------------------------------------------- main
@@ -325,16 +400,13 @@ def main(argv: list[str] | None = None) -> int:
             report["ibm"] = survey_against_script(work, ibm, args.rounds, cold=True)
             report["ieee"] = survey_against_script(work, ieee, args.rounds, cold=False)
             report["two_gathers"] = two_gathers(work, args.small_runs)
-            steady, profile, workers = profiled_job(work, ibm)
+            steady, profile, workers, unit_traces = profiled_job(work, ibm)
+            processes = max(workers, 1)
             flow, _ = write_flow(work, "kernel", FLOW, ibm)
-            kernel = kernel_rate(ibm, flow, max(workers, 1), gathers=8,
+            kernel = kernel_rate(ibm, flow, processes, gathers=8,
                                  rounds=2 if args.quick else 6)
-            report["steady"] = {
-                "job_traces_per_s": round(steady), "kernel_traces_per_s": round(kernel),
-                "processes": workers,
-                "job_over_kernel": common.target(round(steady / kernel, 3), None,
-                                          STEADY_OVER_KERNEL, higher_is_better=True,
-                                          unit="x")}
+            io = io_alone(work, ibm, processes, unit_traces)
+            report["steady"] = steady_report(steady, kernel, io, processes)
             report["profile"] = profile
         finally:
             stop_service()
