@@ -226,6 +226,7 @@ class RayExecutor:
         if self._warm:
             _release_all(pool, jobs)
             return
+        _wait_created([worker.actor for worker in pool], CREATION_GRACE_S)
         for worker in pool:
             _kill(worker.actor)
 
@@ -370,6 +371,28 @@ def _release_all(pool: Sequence[_Worker], jobs: Sequence[str]) -> None:
         return
     with contextlib.suppress(RayError):
         ray.wait(refs, num_returns=len(refs), timeout=RELEASE_WAIT_S)
+
+
+CREATION_GRACE_S = 3.0
+"""How long :meth:`RayExecutor.shutdown` lets actors still being created finish first."""
+
+
+def _wait_created(actors: list[Any], timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` for ``actors`` to be created (or to fail).
+
+    Ray 2.60 leaks the CPU of an actor killed after its worker was leased and before the
+    actor reached it ("Mismatched ActorID: ignoring KillActor", then the worker idles
+    holding the lease): a pool closed just after it was made left the cluster a CPU
+    short for good, and every later pool that wanted it waited forever. An actor that
+    cannot be placed at all holds no lease: after the grace it is killed as before.
+    """
+    refs = []
+    for actor in actors:
+        with contextlib.suppress(RayError, ValueError):
+            refs.append(actor.__ray_ready__.remote())
+    if refs:
+        with contextlib.suppress(RayError):
+            ray.wait(refs, num_returns=len(refs), timeout=timeout_s)
 
 
 def _kill(actor: Any) -> None:
