@@ -16,8 +16,7 @@ failure is a :class:`ClusterUnreachable` that names the address and what to do.
 
 Joining leaves Ray's token authentication to the user: ``RAY_AUTH_MODE``,
 ``RAY_AUTH_TOKEN`` and ``RAY_AUTH_TOKEN_PATH`` are used as they are set (only a new local
-instance gets token authentication with a random token of its own, see
-:func:`_private_token`). A head that refuses this process's
+instance gets ``RAY_AUTH_MODE=disabled`` by default). A head that refuses this process's
 token, or its lack of one, is told apart before ``ray.init`` (which would retry for the
 whole timeout, a warning a second) and reported as :class:`ClusterAuthRefused`.
 """
@@ -29,7 +28,6 @@ import importlib.util
 import logging
 import os
 import platform
-import secrets
 import socket
 import threading
 import time
@@ -40,11 +38,7 @@ from urllib.parse import urlsplit
 import ray
 
 from seisproc.errors import SeisprocError
-from seisproc.orchestration.ray_auth import (
-    AUTH_PROBE_S,
-    reload_auth_settings,
-    token_refusal,
-)
+from seisproc.orchestration.ray_auth import AUTH_ENV, AUTH_PROBE_S, token_refusal
 
 __all__ = [
     "CONNECT_TIMEOUT_ENV",
@@ -65,6 +59,9 @@ DEFAULT_CONNECT_TIMEOUT_S = 20.0
 RAY_CLIENT_PORT = 10001
 
 ENV_DEFAULTS: dict[str, str] = {
+    # A new local instance only (see _apply_env_defaults): without this Ray writes
+    # ~/.ray/auth_token on first start.
+    "RAY_AUTH_MODE": "disabled",
     # The GCS keeps ~3.7 KB of events per task; a long-lived driver (the GUI) running many
     # jobs would grow without bound at the default of 100,000 tasks. 10,000 caps it near
     # 40 MB and keeps recent tasks visible to `ray list tasks`.
@@ -109,32 +106,11 @@ class ClusterAuthRefused(ClusterUnreachable):
 
 
 def _apply_env_defaults(joining: bool) -> None:
-    """Set each of :data:`ENV_DEFAULTS` that the user has not set; for a new local
-    instance, token authentication with a token of its own (:func:`_private_token`).
-    Joining a cluster, Ray's token settings (:data:`AUTH_ENV`) are left to the user and
-    to Ray's defaults."""
+    """Set each of :data:`ENV_DEFAULTS` that the user has not set; joining a cluster,
+    leave Ray's token settings (:data:`AUTH_ENV`) to the user and to Ray's defaults."""
     for name, value in ENV_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    if not joining:
-        _private_token()
-
-
-def _private_token() -> None:
-    """Token authentication, with a random token held only in this process's environment
-    (and inherited by the Ray processes it starts), unless the user chose a mode.
-
-    Ray 2.60's components listen on every interface (the GCS on ``::``), and an instance
-    without authentication runs whatever any host that reaches its port submits, as this
-    user. A fresh token per instance keeps it this process's own, as the service's head
-    is (:mod:`~seisproc.orchestration.head`); with it in the environment Ray neither
-    reads nor writes ``~/.ray/auth_token``.
-    """
-    if "RAY_AUTH_MODE" in os.environ:
-        return
-    os.environ["RAY_AUTH_MODE"] = "token"
-    if not (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")):
-        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    reload_auth_settings()
+        if not (joining and name in AUTH_ENV):
+            os.environ.setdefault(name, value)
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:

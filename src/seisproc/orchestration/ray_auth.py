@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["AUTH_ENV", "AUTH_PROBE_S", "reload_auth_settings", "token_refusal"]
+__all__ = ["AUTH_ENV", "AUTH_PROBE_S", "token_refusal"]
 
 AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 """Ray's token settings: the user's own, never defaulted by seisproc when joining."""
@@ -34,20 +34,6 @@ TOKEN_REFUSED = ("it refused the token set here (RAY_AUTH_TOKEN, else RAY_AUTH_T
                  f"~/.ray/auth_token): set RAY_AUTH_TOKEN to {HEADS_TOKEN}")
 TOKEN_FILE_UNREADABLE = ("RAY_AUTH_TOKEN_PATH names no readable token ({path}): set "
                          f"RAY_AUTH_TOKEN to {HEADS_TOKEN}")
-
-
-def reload_auth_settings() -> None:
-    """Make this process's Ray calls follow ``RAY_AUTH_MODE`` and ``RAY_AUTH_TOKEN`` as
-    they are set now.
-
-    Ray reads them into its C++ config once, when ``ray`` is imported (for seisproc
-    long before it knows which cluster it will use), so setting them is not enough: the
-    config and the token cache are reloaded, as Ray's own tests do.
-    """
-    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
-
-    Config.initialize("")
-    AuthenticationTokenLoader.instance().reset_cache()
 
 
 def token_refusal(host: str, port: int, wait_s: float) -> str | None:

@@ -44,7 +44,6 @@ from seisproc.orchestration.head import (
     port_open,
     start_head,
 )
-from seisproc.orchestration.ray_auth import reload_auth_settings
 from seisproc.paths import open_private, seisproc_home
 
 __all__ = [
@@ -241,10 +240,18 @@ def resolve_address(address: str | None, announce: Callable[[str], None] | None 
 
 
 def use_token(state: HeadState) -> None:
-    """Make this process's Ray calls carry ``state``'s token."""
+    """Make this process's Ray calls carry ``state``'s token.
+
+    Ray reads ``RAY_AUTH_MODE`` and ``RAY_AUTH_TOKEN`` into its C++ config once, when
+    ``ray`` is imported (here long before the service is known), so setting them is not
+    enough: the config and the token cache are reloaded, as Ray's own tests do.
+    """
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
     os.environ.update(state.env())
     os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
-    reload_auth_settings()
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
 
 
 def on_service() -> bool:
