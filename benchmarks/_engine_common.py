@@ -419,7 +419,9 @@ class BackgroundLoad:
         self._serial += 1
         output = self.eng.out_dir / f"load-{self._serial:04d}.sgy"
         flow = make_flow(self.survey, output, self.steps, name=f"load-{self._serial}")
-        job = self.eng.manager.submit(flow, tags=("bench-load",))
+        # overwrite: an earlier load of this process may have finished a job of the same
+        # name (a phase's load starts its numbering afresh)
+        job = self.eng.manager.submit(flow, tags=("bench-load",), overwrite=True)
         self.jobs.append(job.id)
         return str(job.id)
 
