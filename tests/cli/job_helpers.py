@@ -47,13 +47,15 @@ def job_project(job_survey: Path, tmp_path: Path) -> Path:
 
 def project_on(survey: Path, folder: Path) -> Path:
     """``folder`` with ``shots.sgy`` linked to ``survey`` and the flows out/ref (the
-    decon-bandpass-agc flow) and slow/slow_ref (four more long decons), writing
+    decon-bandpass-agc flow) and slow/slow_ref (eight more long decons: with four, the job
+    ended before a second terminal's ``pause`` landed once workers kept their freed
+    memory and IBM samples were converted compiled), writing
     out.sgy/ref.sgy. A test whose job need not be caught running uses a small survey."""
     (folder / "shots.sgy").symlink_to(survey)
     for name in ("out", "ref"):
         (folder / f"{name}.yaml").write_text(FLOW.format(output=f"{name}.sgy"))
     for name, output in (("slow", "out.sgy"), ("slow_ref", "ref.sgy")):
-        (folder / f"{name}.yaml").write_text(slower(FLOW.format(output=output), 4))
+        (folder / f"{name}.yaml").write_text(slower(FLOW.format(output=output), 8))
     return folder
 
 

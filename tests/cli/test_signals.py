@@ -89,7 +89,7 @@ def test_two_runs_writing_the_same_output_the_second_is_refused_at_once_even_wit
         job_project: Path, cli_env: dict) -> None:
     # twice the slow flow's decons: it is killed, not finished, so this costs nothing
     # and it still runs after two more commands on a loaded machine
-    (job_project / "slowest.yaml").write_text(slower(FLOW.format(output="out.sgy"), 8))
+    (job_project / "slowest.yaml").write_text(slower(FLOW.format(output="out.sgy"), 16))
     first = start(cli_env, "run", str(job_project / "slowest.yaml"))
     try:
         job = wait_for(cli_env, lambda j: j.state is S.RUNNING)
