@@ -19,9 +19,10 @@ The arrays are rows of words inside trace records (a records array's ``samples``
 rows ``stride`` words apart), in the file's byte order; ``swap`` says it is not this
 machine's. numba is imported only with this module, which :mod:`seisproc.io.samples`
 loads on the first IBM sample: commands that never touch one do not pay for it. The
-compiled code is cached on disk (``cache=True``), so only the first process after an
-install compiles (1-2 s); every other process pays 0.6-0.9 s once, on its first IBM
-sample, for numba's set-up (its type registries, and scipy.linalg, which it imports).
+compiled code is cached on disk (:func:`seisproc.compiled.compiled`), so only the first
+process after an install compiles (1-2 s); every other process pays 0.6-0.9 s once, on
+its first IBM sample, for numba's set-up (its type registries, and scipy.linalg, which
+it imports).
 A worker pays it in its first IBM unit, once in its life: a warm-up at the actor's start
 was measured to slow a cold run of an IEEE flow by 1.6 s (it competed with Ray's start
 for the two cores), so there is none.
@@ -33,6 +34,8 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
+
+from seisproc.compiled import compiled
 
 __all__ = ["decode_rows", "encode_rows"]
 
@@ -73,17 +76,7 @@ def _ibm_word(bits):  # type: ignore[no-untyped-def]
     return word if _U(bits << _U(1)) != _U(0) else _U(0)
 
 
-def _compiled(function):  # type: ignore[no-untyped-def]
-    """``function`` compiled, and cached on disk where numba finds a writable folder (the
-    package's ``__pycache__``, ``NUMBA_CACHE_DIR``, ``~/.cache/numba``); where none is,
-    uncached: each process then compiles it (1-2 s) instead of failing to read IBM."""
-    try:
-        return njit(cache=True, nogil=True, boundscheck=False)(function)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(nogil=True, boundscheck=False)(function)
-
-
-@_compiled
+@compiled
 def decode_rows(words, stride, swap, out):  # type: ignore[no-untyped-def]
     """``out[i]`` (float32, C order) from the IBM words ``words[i * stride:][:n_samples]``."""
     rows, n = out.shape
@@ -98,7 +91,7 @@ def decode_rows(words, stride, swap, out):  # type: ignore[no-untyped-def]
                 values[j] = _ibm_value(row[j])
 
 
-@_compiled
+@compiled
 def encode_rows(bits, words, stride, swap):  # type: ignore[no-untyped-def]
     """IBM words at ``words[i * stride:][:n_samples]`` from the float32 bit patterns
     ``bits[i]`` (uint32, C order)."""

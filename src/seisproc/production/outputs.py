@@ -31,6 +31,7 @@ from seisproc.errors import SeisprocError
 from seisproc.io.headers import header_field, read_column
 from seisproc.io.samples import decode
 from seisproc.io.segy import SegyFile, open_segy
+from seisproc.production.trace_differences import trace_figures
 
 __all__ = [
     "GatherDiff",
@@ -280,26 +281,20 @@ def _fold_differing(
     start: int,
     keys: np.ndarray,
     samples_a: np.ndarray,
-    diff: np.ndarray,
+    samples_b: np.ndarray,
 ) -> None:
-    """Add a chunk's traces to their gathers' figures; ``diff`` holds B's samples on
-    entry and is overwritten.
+    """Add a chunk's traces to their gathers' figures; ``samples_b`` is overwritten.
 
-    Per trace, float32 sums of squares (a few thousand terms: far under the 3 digits
-    reported) and the largest difference; per gather, float64 sums of those, which
-    add up millions of traces.
+    Per trace (:func:`~seisproc.production.trace_differences.trace_figures`), sums of
+    squares and the largest difference; per gather, float64 sums of those, which add up
+    millions of traces.
     """
-    energy_a = np.einsum("ij,ij->i", samples_a, samples_a)
-    np.subtract(samples_a, diff, out=diff)  # in place: no temporaries the size of a chunk
-    energy_d = np.einsum("ij,ij->i", diff, diff)
-    np.abs(diff, out=diff)
-    where = diff.argmax(axis=1)
-    max_d = diff[np.arange(len(keys)), where]
+    figures = trace_figures(samples_a, samples_b)
     for lo, hi in _spans(keys):
         gather = gathers.setdefault(int(keys[lo]), GatherDiff(int(keys[lo])))
-        _add_differences(gather, start + lo, max_d[lo:hi], where[lo:hi])
-        gather.sum_squares_a += float(energy_a[lo:hi].sum(dtype=np.float64))
-        gather.sum_squares_diff += float(energy_d[lo:hi].sum(dtype=np.float64))
+        _add_differences(gather, start + lo, figures.max_diff[lo:hi], figures.where[lo:hi])
+        gather.sum_squares_a += float(figures.energy_a[lo:hi].sum())
+        gather.sum_squares_diff += float(figures.energy_diff[lo:hi].sum())
         _add_run(gather, start + lo, start + hi)
 
 
@@ -329,10 +324,9 @@ def _score_unscored(a: SegyFile, gathers: Iterable[GatherDiff]) -> None:
     for gather in gathers:
         if gather.sum_squares_diff > 0 or gather.max_abs_diff:
             for first, stop in gather.unscored:
-                samples = a.read_samples(np.arange(first, stop))
-                gather.sum_squares_a += float(
-                    np.einsum("ij,ij->i", samples, samples).sum(dtype=np.float64)
-                )
+                samples = a.read_samples(np.arange(first, stop)).astype(np.float64)
+                # float64 per trace, as the differing chunks' sums are (trace_figures)
+                gather.sum_squares_a += float(np.einsum("ij,ij->", samples, samples))
         gather.unscored.clear()
 
 
