@@ -41,6 +41,7 @@ from seisproc.io.writer import (
 )
 from seisproc.jobs.plan import cut_units, plan_job
 from seisproc.jobs.units import UnitProcessor, WorkUnit
+from seisproc.orchestration.allocator import keep_freed_memory
 from seisproc.processing import Flow
 
 _worker: Any = None
@@ -50,6 +51,7 @@ FLOW_STEPS = [{"bandpass": {"f1": 5, "f2": 10, "f3": 60, "f4": 80}}, {"agc": {"w
 
 def _init_flow_worker(flow: Flow, partial: Path, layout: Any) -> None:
     global _worker
+    keep_freed_memory()  # as a worker actor does
     _worker = UnitProcessor(flow, partial, layout)
 
 
@@ -74,6 +76,7 @@ class _CopyWorker:
 
 def _init_copy_worker(source: Path, partial: Path, layout: Any) -> None:
     global _worker
+    keep_freed_memory()
     _worker = _CopyWorker(source, partial, layout)
 
 
