@@ -22,10 +22,9 @@ loads on the first IBM sample: commands that never touch one do not pay for it. 
 compiled code is cached on disk (:func:`seisproc.compiled.compiled`), so only the first
 process after an install compiles (1-2 s); every other process pays 0.6-0.9 s once, on
 its first IBM sample, for numba's set-up (its type registries, and scipy.linalg, which
-it imports).
-A worker pays it in its first IBM unit, once in its life: a warm-up at the actor's start
-was measured to slow a cold run of an IEEE flow by 1.6 s (it competed with Ray's start
-for the two cores), so there is none.
+it imports). A worker pays it in its first IBM unit, once in its life: a warm-up at
+the actor's start was measured to slow a cold run of an IEEE flow by 1.6 s (it competed
+with Ray's start for the two cores), so there is none.
 """
 
 from __future__ import annotations
@@ -112,6 +111,5 @@ def warm() -> None:
     server does, before it forks, so that no served command pays numba's set-up."""
     words = np.zeros(4, dtype=np.uint32)
     values = np.zeros((1, 4), dtype=np.float32)
-    for swap in (False, True):
-        decode_rows(words, 4, swap, values)
-        encode_rows(values.view(np.uint32), words, 4, swap)
+    decode_rows(words, 4, True, values)  # ``swap`` is an argument: one signature each
+    encode_rows(values.view(np.uint32), words, 4, True)

@@ -4,10 +4,11 @@
 and the largest absolute difference with its sample. In numpy the sums took four passes
 over the chunk (two ``einsum``, a subtraction, ``abs``); once the samples' conversion was
 compiled (:mod:`seisproc.io.ibm`) they were most of a diff's time beyond reading both
-files. One compiled loop per trace (vectorized: its float64 sums may be reassociated,
-which moves them by ~1e-16, where float32 sums moved with the vector width by ~1e-8)
-computes both energies and stores ``|a - b|``; numpy's ``argmax``,
-itself vectorized and first-NaN-wins, then finds each trace's largest difference.
+files. One compiled loop per trace (vectorized, its sums reassociated) computes both
+energies in float64 and stores ``|a - b|``; numpy's ``argmax``, itself vectorized and
+first-NaN-wins, then finds each trace's largest difference. A's energy of byte-identical
+runs, scored at the end, is summed in float64 too: a gather's figures do not depend on
+which chunks differed, hence not on the chunk size.
 """
 
 from __future__ import annotations

@@ -49,10 +49,8 @@ PRELOAD = ("numpy", "sqlalchemy", "sqlalchemy.dialects.sqlite", "ray", "seisproc
            "seisproc.orchestration", "seisproc.jobs.manager", "seisproc.alerts",
            "seisproc.cli.run", "seisproc.cli.jobs", "seisproc.cli.follow",
            "seisproc.cli.signals", "seisproc.cli.pipeline", "seisproc.cli.replay",
-           "seisproc.production.pipeline", "seisproc.processing", "seisproc.io.ibm")
-"""What a job command imports (measured with ``python -X importtime``); the compiled IBM
-conversions are readied too (:func:`seisproc.io.ibm.warm`), for commands that read
-samples themselves (``panels``, ``velan``)."""
+           "seisproc.production.pipeline", "seisproc.processing")
+"""What a job command imports (measured with ``python -X importtime``)."""
 
 WATCH_S = 1.0
 _PEERCRED = struct.Struct("3i")
@@ -317,6 +315,8 @@ def main() -> None:
     began = time.perf_counter()
     for module in PRELOAD:
         importlib.import_module(module)
+    # the compiled IBM conversions too, for commands that read samples themselves
+    # (panels, velan): no served command pays numba's set-up
     importlib.import_module("seisproc.io.ibm").warm()
     identity = code_identity()  # computed once here, inherited by every command
     server = Server(folder, head, identity, env)
